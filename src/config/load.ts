@@ -1,0 +1,282 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
+
+import { formatDuration, parseDuration } from './duration.js';
+import { SCHEMA, checkListItem, isField, type FieldSpec, type SectionSpec } from './schema.js';
+import type { Config } from './types.js';
+
+/** One thing wrong with a config file. */
+export interface ConfigProblem {
+  /** The dotted key path, such as `voice.ttl.max_ttl`. */
+  key: string;
+  message: string;
+}
+
+/** A config file that cannot be used; `problems` lists every error found, not only the first. */
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+
+  constructor(
+    readonly source: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(problems.map((p) => `${source}: ${p.key}: ${p.message}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Where secrets may come from besides the file itself. */
+export interface SecretSources {
+  env: Readonly<Record<string, string | undefined>>;
+  readFile: (path: string) => string;
+}
+
+const DEFAULT_SECRETS: SecretSources = {
+  env: process.env,
+  readFile: (path) => readFileSync(path, 'utf8'),
+};
+
+/** Reads and validates a config file. Throws ConfigError naming the file. */
+export function loadConfigFile(path: string, secrets: SecretSources = DEFAULT_SECRETS): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [{ key: '(file)', message: `cannot read: ${errorText(error)}` }]);
+  }
+  return parseConfig(text, path, secrets);
+}
+
+/** Validates config text. `source` names it in errors. An empty text gives every default. */
+export function parseConfig(
+  text: string,
+  source = '(config)',
+  secrets: SecretSources = DEFAULT_SECRETS,
+): Config {
+  let raw: unknown;
+  try {
+    raw = parseToml(text);
+  } catch (error) {
+    throw new ConfigError(source, [{ key: '(syntax)', message: errorText(error) }]);
+  }
+
+  const problems: ConfigProblem[] = [];
+  const config = readSection(SCHEMA, raw, '', problems) as unknown as Config;
+  readSecrets(config, secrets, problems);
+  checkAcrossKeys(config, problems);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return config;
+}
+
+/** The configuration with every default and no file at all. */
+export function defaultConfig(): Config {
+  return parseConfig('', '(defaults)', { env: {}, readFile: () => '' });
+}
+
+function readSection(
+  spec: SectionSpec,
+  raw: unknown,
+  prefix: string,
+  problems: ConfigProblem[],
+): Record<string, unknown> {
+  const table = isTable(raw) ? raw : {};
+  if (raw !== undefined && !isTable(raw)) {
+    problems.push({ key: prefix.slice(0, -1), message: `expected a table, got ${show(raw)}` });
+  }
+
+  for (const key of Object.keys(table)) {
+    if (!(key in spec)) problems.push({ key: prefix + key, message: 'unknown key' });
+  }
+
+  const out: Record<string, unknown> = {};
+  for (const [key, node] of Object.entries(spec)) {
+    out[key] = isField(node)
+      ? readField(node, table[key], prefix + key, problems)
+      : readSection(node, table[key], `${prefix}${key}.`, problems);
+  }
+  return out;
+}
+
+function readField(
+  spec: FieldSpec,
+  value: unknown,
+  key: string,
+  problems: ConfigProblem[],
+): unknown {
+  const fail = (expected: string): unknown => {
+    problems.push({ key, message: `expected ${expected}, got ${show(value)}` });
+    return fieldDefault(spec);
+  };
+  if (value === undefined) return fieldDefault(spec);
+
+  switch (spec.kind) {
+    case 'bool':
+      return typeof value === 'boolean' ? value : fail('true or false');
+    case 'int': {
+      const range = `an integer from ${spec.min} to ${spec.max}`;
+      if (typeof value === 'bigint') return fail(range);
+      if (typeof value !== 'number' || !Number.isInteger(value)) return fail(range);
+      return value >= spec.min && value <= spec.max ? value : fail(range);
+    }
+    case 'ratio':
+      return typeof value === 'number' && value > 0 && value <= 1
+        ? value
+        : fail('a number in (0, 1]');
+    case 'duration': {
+      const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+      const expected = 'a duration such as "500ms", "90s", "30m", "1h" or "1h30m"';
+      if (ms === undefined) return fail(expected);
+      return ms >= (spec.min ?? 0) ? ms : fail(`${expected}, at least ${spec.min ?? 0}ms`);
+    }
+    case 'string':
+      return typeof value === 'string' ? value : fail('a string');
+    case 'enum':
+      return typeof value === 'string' && spec.values.includes(value)
+        ? value
+        : fail(`one of ${spec.values.map((v) => JSON.stringify(v)).join(', ')}`);
+    case 'list': {
+      if (!Array.isArray(value)) return fail('a list of strings');
+      const list: string[] = [];
+      value.forEach((entry: unknown, index) => {
+        const expected = typeof entry === 'string' ? checkListItem(spec.item, entry) : 'a string';
+        if (expected === undefined) list.push(entry as string);
+        else
+          problems.push({
+            key: `${key}[${index}]`,
+            message: `expected ${expected}, got ${show(entry)}`,
+          });
+      });
+      return list;
+    }
+  }
+}
+
+function fieldDefault(spec: FieldSpec): unknown {
+  switch (spec.kind) {
+    case 'duration':
+      return parseDuration(spec.default) ?? 0;
+    case 'list':
+      return [...spec.default];
+    default:
+      return spec.default;
+  }
+}
+
+function readSecrets(config: Config, secrets: SecretSources, problems: ConfigProblem[]): void {
+  config.matrix.access_token = readSecret(
+    config.matrix.access_token,
+    secrets.env.VOICEBRIDGE_ACCESS_TOKEN,
+    config.matrix.access_token_file,
+    'matrix.access_token_file',
+    secrets,
+    problems,
+  );
+  config.admin.token = readSecret(
+    config.admin.token,
+    secrets.env.VOICEBRIDGE_ADMIN_TOKEN,
+    config.admin.token_file,
+    'admin.token_file',
+    secrets,
+    problems,
+  );
+}
+
+/** The file's value wins, then the environment, then the named file. */
+function readSecret(
+  inline: string,
+  fromEnv: string | undefined,
+  file: string,
+  fileKey: string,
+  secrets: SecretSources,
+  problems: ConfigProblem[],
+): string {
+  if (inline !== '') return inline;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (file === '') return '';
+  try {
+    return secrets.readFile(file).trim();
+  } catch (error) {
+    problems.push({
+      key: fileKey,
+      message: `cannot read ${JSON.stringify(file)}: ${errorText(error)}`,
+    });
+    return '';
+  }
+}
+
+function checkAcrossKeys(config: Config, problems: ConfigProblem[]): void {
+  const { voice, matrix, media, agent } = config;
+  if (voice.ttl.default_ttl > voice.ttl.max_ttl) {
+    problems.push({
+      key: 'voice.ttl.default_ttl',
+      message: `${formatDuration(voice.ttl.default_ttl)} is above voice.ttl.max_ttl (${formatDuration(voice.ttl.max_ttl)})`,
+    });
+  }
+  if (media.port_range_end < media.port_range_begin) {
+    problems.push({
+      key: 'media.port_range_end',
+      message: `${media.port_range_end} is below media.port_range_begin (${media.port_range_begin})`,
+    });
+  }
+  if (matrix.homeserver_url !== '' && !/^https?:\/\/[^\s/]+/.test(matrix.homeserver_url)) {
+    problems.push({
+      key: 'matrix.homeserver_url',
+      message: `expected an http:// or https:// URL, got ${show(matrix.homeserver_url)}`,
+    });
+  } else if (voice.require_signaling_tls && matrix.homeserver_url.startsWith('http://')) {
+    problems.push({
+      key: 'matrix.homeserver_url',
+      message: `${show(matrix.homeserver_url)} is not https:// while voice.require_signaling_tls is true`,
+    });
+  }
+  if (agent.kind === 'websocket') {
+    if (!/^wss?:\/\/[^\s/]+/.test(agent.url)) {
+      problems.push({
+        key: 'agent.url',
+        message: `expected a ws:// or wss:// URL, got ${show(agent.url)}`,
+      });
+    } else if (voice.require_signaling_tls && agent.url.startsWith('ws://')) {
+      problems.push({
+        key: 'agent.url',
+        message: `${show(agent.url)} is not wss:// while voice.require_signaling_tls is true`,
+      });
+    }
+  }
+}
+
+/** The effective configuration as TOML, durations written back as strings, secrets redacted. */
+export function formatEffectiveConfig(config: Config): string {
+  return stringifyToml(present(SCHEMA, config as unknown as Record<string, unknown>));
+}
+
+function present(spec: SectionSpec, values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, node] of Object.entries(spec)) {
+    const value = values[key];
+    if (!isField(node)) out[key] = present(node, value as Record<string, unknown>);
+    else if (node.kind === 'duration') out[key] = formatDuration(value as number);
+    else if (node.kind === 'string' && node.secret === true && value !== '')
+      out[key] = '(redacted)';
+    else out[key] = value;
+  }
+  return out;
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+  );
+}
+
+/** A value as it appears in an error message, cut short so a huge value cannot flood the log. */
+function show(value: unknown): string {
+  let text: string;
+  if (typeof value === 'bigint') text = `${value}`;
+  else if (value instanceof Date) text = value.toISOString();
+  else text = JSON.stringify(value) ?? String(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
