@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+import { mkdirSync, realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { pino } from 'pino';
+
+import { AuditStore } from './audit/audit-store.js';
+import { runReportCommand, type CommandIo } from './audit/report-command.js';
+import { buildSecurityReport, formatSecurityReport } from './audit/security-report.js';
+import { ConfigError, formatEffectiveConfig, loadConfigFile, parseConfig } from './config/load.js';
+import { runPolicySimulation } from './simulation/policy-simulation.js';
+import { SecurityLog } from './telemetry/security-log.js';
+
+const USAGE = `usage: voicebridge <command> [options]
+
+commands:
+  check-config FILE   validate a config file; print the effective config (secrets redacted)
+  report [...]        print the security report from the audit store (see: report --help)
+  simulate [...]      run synthetic callers through the policy core on a simulated clock
+`;
+
+const SIMULATE_USAGE = `usage: voicebridge simulate [--config FILE] [--hours N] [--seed N]
+                           [--audit PATH] [--events PATH]
+
+  --config FILE   the policy to simulate (default: the built-in defaults, plus a block
+                  of the server spam.example so that denials show)
+  --hours N       simulated hours (default 2)
+  --seed N        seed of the synthetic callers (default 7)
+  --audit PATH    audit store to write (default .voicebridge/simulation-audit.db)
+  --events PATH   security event log, JSON lines (default .voicebridge/simulation-events.jsonl)
+`;
+
+/** The policy `simulate` uses when no config file is given. */
+const SIMULATION_DEFAULTS = `
+[voice]
+blocked_users = ["@*:spam.example"]
+`;
+
+/** Runs one command; returns the exit code. */
+export function main(argv: string[], io: CommandIo): number {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'check-config':
+      return checkConfig(args, io);
+    case 'report':
+      return runReportCommand(args, io);
+    case 'simulate':
+      return simulate(args, io);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.stdout(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      io.stderr(`voicebridge: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      return 2;
+  }
+}
+
+function checkConfig(args: string[], io: CommandIo): number {
+  if (args.length !== 1 || args[0] === undefined || args[0].startsWith('-')) {
+    io.stderr('usage: voicebridge check-config FILE\n');
+    return 2;
+  }
+  try {
+    const config = loadConfigFile(args[0]);
+    io.stdout(formatEffectiveConfig(config) + '\n');
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr(`${error.message}\n${error.problems.length} error(s) in ${error.source}\n`);
+    return 2;
+  }
+}
+
+function simulate(args: string[], io: CommandIo): number {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string' },
+        hours: { type: 'string', default: '2' },
+        seed: { type: 'string', default: '7' },
+        audit: { type: 'string', default: '.voicebridge/simulation-audit.db' },
+        events: { type: 'string', default: '.voicebridge/simulation-events.jsonl' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    io.stderr(`voicebridge simulate: ${(error as Error).message}\n${SIMULATE_USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(SIMULATE_USAGE);
+    return 0;
+  }
+  const hours = Number(values.hours);
+  const seed = Number(values.seed);
+  if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 30) {
+    io.stderr(
+      `voicebridge simulate: --hours must be a number in (0, 720], got ${JSON.stringify(values.hours)}\n`,
+    );
+    return 2;
+  }
+  if (!Number.isSafeInteger(seed)) {
+    io.stderr(
+      `voicebridge simulate: --seed must be an integer, got ${JSON.stringify(values.seed)}\n`,
+    );
+    return 2;
+  }
+
+  let config;
+  try {
+    config =
+      values.config === undefined
+        ? parseConfig(SIMULATION_DEFAULTS, '(simulation defaults)')
+        : loadConfigFile(values.config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr(`${error.message}\n`);
+    return 2;
+  }
+
+  mkdirSync(dirname(values.events), { recursive: true });
+  const log = new SecurityLog(
+    pino(
+      { level: 'info', base: { component: 'security' } },
+      pino.destination({ dest: values.events, sync: true }),
+    ),
+  );
+  const audit = AuditStore.open(values.audit);
+  try {
+    const started = performance.now();
+    const summary = runPolicySimulation(config.voice, { log, audit, hours, seed });
+    const wallMs = performance.now() - started;
+    io.stdout(
+      [
+        `Simulated ${hours} h of calls in ${(wallMs / 1000).toFixed(2)} s of wall time.`,
+        `  attempted ${summary.attempted}, admitted ${summary.admitted}, audit records committed ${summary.recordsCommitted}`,
+        `  denied:   ${formatCounts(summary.denied)}`,
+        `  ended:    ${formatCounts(summary.ended)}`,
+        `  security events: ${values.events}`,
+        `  audit store:     ${values.audit}`,
+        '',
+      ].join('\n'),
+    );
+    const report = buildSecurityReport(audit, {
+      now: Date.now() + summary.simulatedMs,
+      verify: true,
+    });
+    io.stdout(formatSecurityReport(report, 'text') + '\n');
+    return report.chain?.ok === false ? 1 : 0;
+  } finally {
+    audit.close();
+  }
+}
+
+function formatCounts(counts: Record<string, number>): string {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0 ? '(none)' : entries.map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+/** True when this module is the program being run (not imported by a test). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  return (
+    script !== undefined && realpathSync(script) === realpathSync(fileURLToPath(import.meta.url))
+  );
+}
+
+if (isEntryPoint()) {
+  process.exitCode = main(process.argv.slice(2), {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+  });
+}

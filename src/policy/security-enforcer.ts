@@ -1,0 +1,259 @@
+import { isRoomId, isUserId } from '../config/matrix-id.js';
+import type { VoiceConfig } from '../config/types.js';
+import type { Clock } from '../clock.js';
+import { SECURITY_EVENTS, type SecurityLog } from '../telemetry/security-log.js';
+import { normalizeId } from './access-list.js';
+import type { DenialReason } from './denial.js';
+import { SlidingWindowRateLimiter } from './rate-limiter.js';
+import { SecurityPolicy } from './security-policy.js';
+
+/** What admission knows about a call that wants to start. */
+export interface CallContext {
+  callId: string;
+  /** The caller. */
+  userId: string;
+  roomId: string;
+  /** True when the call's signaling arrived end-to-end encrypted. */
+  signalingEncrypted: boolean;
+  /** True when the link to the homeserver is TLS. */
+  signalingTls: boolean;
+}
+
+/** A live call's hold on the concurrency limits, released exactly once when the call ends. */
+export class Reservation {
+  /** Whether the enforcer has taken this reservation back. */
+  released = false;
+
+  constructor(
+    readonly callId: string,
+    readonly userId: string,
+    readonly roomId: string,
+    /** The policy the call was admitted under; it keeps its limits across reloads. */
+    readonly policy: SecurityPolicy,
+    readonly admittedAt: number,
+    /** The caller and room as the limits count them (server names lower-cased). */
+    readonly userKey: string,
+    readonly roomKey: string,
+    /** The enforcer that issued it. */
+    readonly issuer: SecurityEnforcer,
+  ) {}
+}
+
+/** The outcome of admission. */
+export type Admission =
+  | { admitted: true; reservation: Reservation }
+  | { admitted: false; reason: DenialReason; policyVersion: string };
+
+/** Options of the enforcer. */
+export interface EnforcerOptions {
+  clock: Clock;
+  log: SecurityLog;
+  /** Live calls the process can hold whatever the policy says (the slot table's size). */
+  capacity?: number;
+}
+
+/**
+ * The security enforcer: decides whether a call may start and holds the reservations of live
+ * calls. Admission is one synchronous step that checks every rule and then reserves, so no
+ * second call can slip in between the check and the registration.
+ */
+export class SecurityEnforcer {
+  /** The policy new calls are admitted under. */
+  #policy: SecurityPolicy;
+  /** Admitted calls per user within the rate window. */
+  #rate: SlidingWindowRateLimiter;
+  /** Reservations issued and not yet released. */
+  #live = 0;
+  /** Live calls per normalized user id. */
+  readonly #perUser = new Map<string, number>();
+  /** Live calls per normalized room id. */
+  readonly #perRoom = new Map<string, number>();
+  readonly #clock: Clock;
+  readonly #log: SecurityLog;
+  readonly #capacity: number;
+
+  constructor(voice: VoiceConfig, options: EnforcerOptions) {
+    this.#policy = new SecurityPolicy(voice);
+    this.#rate = newRateLimiter(voice);
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#capacity = options.capacity ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** The policy new calls get. */
+  get policy(): SecurityPolicy {
+    return this.#policy;
+  }
+
+  /** Calls holding a reservation. */
+  get liveCalls(): number {
+    return this.#live;
+  }
+
+  /**
+   * Replaces the policy for calls admitted from now on. Live calls keep the policy they were
+   * admitted under. The rate window's history is kept when the window length is unchanged.
+   */
+  updatePolicy(voice: VoiceConfig): SecurityPolicy {
+    const old = this.#policy.voice;
+    this.#policy = new SecurityPolicy(voice);
+    if (
+      old.rate_limit_window !== voice.rate_limit_window ||
+      old.rate_limit_calls !== voice.rate_limit_calls
+    ) {
+      // Limitation: a reload that changes the rate limit starts its windows empty.
+      this.#rate = newRateLimiter(voice);
+    }
+    return this.#policy;
+  }
+
+  /**
+   * Checks the call against the policy and, when every rule passes, reserves its place.
+   * A denial is logged as a security event; the caller writes the audit record.
+   */
+  admit(call: CallContext): Admission {
+    const policy = this.#policy;
+    const now = this.#clock();
+    const valid = validIds(call);
+    const user = valid ? normalizeId(call.userId) : '';
+    const room = valid ? normalizeId(call.roomId) : '';
+    const reason = valid ? this.#check(policy, call, user, room, now) : invalidIdReason(call);
+    if (reason !== undefined) {
+      this.#log.emit(SECURITY_EVENTS.accessDenied, {
+        resource: 'voice_call_start',
+        reason,
+        call_id: call.callId,
+        room_id: call.roomId,
+        user_id: call.userId,
+      });
+      return { admitted: false, reason, policyVersion: policy.version };
+    }
+
+    this.#rate.record(user, now);
+    // Per-user and per-room counts are kept only while a cap asks for them.
+    if (policy.voice.max_calls_per_user > 0) increment(this.#perUser, user);
+    if (policy.voice.max_calls_per_room > 0) increment(this.#perRoom, room);
+    const reservation = new Reservation(
+      call.callId,
+      call.userId,
+      call.roomId,
+      policy,
+      now,
+      user,
+      room,
+      this,
+    );
+    this.#live += 1;
+    if (!this.#log.wants(SECURITY_EVENTS.callRegistered)) return { admitted: true, reservation };
+    this.#log.emit(SECURITY_EVENTS.callRegistered, {
+      call_id: call.callId,
+      room_id: call.roomId,
+      user_id: call.userId,
+      policy_version: policy.version,
+      live_calls: this.#live,
+    });
+    return { admitted: true, reservation };
+  }
+
+  /** Returns a call's reservation. Safe to call any number of times; true only the first. */
+  release(reservation: Reservation, reason = 'ended'): boolean {
+    if (reservation.released || reservation.issuer !== this) return false;
+    reservation.released = true;
+    this.#live -= 1;
+    if (reservation.policy.voice.max_calls_per_user > 0) {
+      decrement(this.#perUser, reservation.userKey);
+    }
+    if (reservation.policy.voice.max_calls_per_room > 0) {
+      decrement(this.#perRoom, reservation.roomKey);
+    }
+    if (!this.#log.wants(SECURITY_EVENTS.callUnregistered)) return true;
+    this.#log.emit(SECURITY_EVENTS.callUnregistered, {
+      call_id: reservation.callId,
+      room_id: reservation.roomId,
+      user_id: reservation.userId,
+      reason,
+      live_calls: this.#live,
+    });
+    return true;
+  }
+
+  /** Forgets rate-limit state of users whose window has emptied. Returns users dropped. */
+  sweep(): number {
+    return this.#rate.sweep(this.#clock());
+  }
+
+  /** Rate-limit state held, for the benchmarks and the metrics. */
+  get rateLimitState(): { activeUsers: number; bytes: number } {
+    return { activeUsers: this.#rate.activeUsers, bytes: this.#rate.stateBytes };
+  }
+
+  #check(
+    policy: SecurityPolicy,
+    call: CallContext,
+    user: string,
+    room: string,
+    now: number,
+  ): DenialReason | undefined {
+    const voice = policy.voice;
+    if (policy.blockedUsers.matches(user)) return 'user_blocked';
+    if (policy.blockedRooms.matches(room)) return 'room_blocked';
+    if (!policy.allowedUsers.isEmpty && !policy.allowedUsers.matches(user)) {
+      return 'user_not_in_allowlist';
+    }
+    if (!policy.allowedRooms.isEmpty && !policy.allowedRooms.matches(room)) {
+      return 'room_not_in_allowlist';
+    }
+    if (voice.require_e2ee && call.signalingEncrypted !== true) return 'e2ee_required';
+    if (voice.require_signaling_tls && call.signalingTls !== true) return 'signaling_tls_required';
+
+    if (!this.#rate.allows(user, now)) return 'rate_limit_exceeded';
+    if (this.#live >= Math.min(voice.max_concurrent_calls, this.#capacity)) {
+      return 'max_concurrent_calls_exceeded';
+    }
+    if (
+      voice.max_calls_per_user > 0 &&
+      (this.#perUser.get(user) ?? 0) >= voice.max_calls_per_user
+    ) {
+      return 'max_calls_per_user_exceeded';
+    }
+    if (
+      voice.max_calls_per_room > 0 &&
+      (this.#perRoom.get(room) ?? 0) >= voice.max_calls_per_room
+    ) {
+      return 'max_calls_per_room_exceeded';
+    }
+    return undefined;
+  }
+}
+
+function validIds(call: CallContext): boolean {
+  return (
+    typeof call.userId === 'string' &&
+    isUserId(call.userId) &&
+    typeof call.roomId === 'string' &&
+    isRoomId(call.roomId)
+  );
+}
+
+function invalidIdReason(call: CallContext): DenialReason {
+  return typeof call.userId === 'string' && isUserId(call.userId)
+    ? 'invalid_room_id'
+    : 'invalid_user_id';
+}
+
+function newRateLimiter(voice: VoiceConfig): SlidingWindowRateLimiter {
+  return new SlidingWindowRateLimiter({
+    limit: voice.rate_limit_calls,
+    windowMs: voice.rate_limit_window,
+  });
+}
+
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const count = (counts.get(key) ?? 0) - 1;
+  if (count > 0) counts.set(key, count);
+  else counts.delete(key);
+}
