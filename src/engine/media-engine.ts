@@ -1,0 +1,318 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+
+import { Piscina } from 'piscina';
+
+import type {
+  AgentSpec,
+  FromWorker,
+  MediaLoopTask,
+  ToWorker,
+} from '../../workers/media/media-messages.js';
+import {
+  AudioCore,
+  PacketRing,
+  RegionAllocator,
+  compileAudioCore,
+  createAudioMemory,
+} from './audio-core.js';
+import type { CallSession } from './call-session.js';
+import type { CallSessions } from './call-sessions.js';
+import { MediaLeg, type RtpSender } from './media-leg.js';
+
+/** Settings of the media engine. */
+export interface MediaEngineOptions {
+  sessions: CallSessions;
+  /** Worker threads; 0 picks cores - 1, at least 1. */
+  workers: number;
+  tickMs: number;
+  agent: AgentSpec;
+  /** The compiled worker entry; defaults to the package's dist/workers/media-worker.js. */
+  workerFile?: string;
+}
+
+/** One worker's media loop, as the main thread sees it. */
+interface Loop {
+  index: number;
+  port: MessagePort;
+  legs: Set<MediaLeg>;
+  /** Settles when the loop's task ends, by shutdown or by failure. */
+  task: Promise<unknown>;
+  ready: Promise<void>;
+  /** True once the loop said it is ticking. */
+  started: boolean;
+  failed: boolean;
+}
+
+/** Tick lateness samples kept for the metrics, newest last. */
+const LATENESS_KEPT = 1_000;
+
+/**
+ * The media engine on the main thread: a Piscina pool whose every worker runs one media loop
+ * for its whole life, the shared audio memory where each call's two packet rings live, and a
+ * drain that sends the workers' outgoing packets on each call's WebRTC track. Calls go to the
+ * least-loaded loop. A worker that dies ends only its own calls, with media_worker_failed, and
+ * a new loop takes its place.
+ */
+export class MediaEngine {
+  readonly #sessions: CallSessions;
+  readonly #pool: Piscina;
+  readonly #core: AudioCore;
+  readonly #allocator: RegionAllocator;
+  readonly #options: MediaEngineOptions;
+  /** Live loops by index; a failed loop is replaced under a new index. */
+  readonly #loops = new Map<number, Loop>();
+  /** Open legs by call id. */
+  readonly #legs = new Map<string, MediaLeg>();
+  /** Sends every leg's outgoing packets once per tick. */
+  readonly #drain: NodeJS.Timeout;
+  /** Recent tick lateness samples from every loop, in ms. */
+  readonly latenessMs: number[] = [];
+  #nextLoop = 0;
+  #closing = false;
+  /** Workers that died and were replaced. */
+  workerFailures = 0;
+
+  private constructor(options: MediaEngineOptions, core: AudioCore, pool: Piscina) {
+    this.#options = options;
+    this.#sessions = options.sessions;
+    this.#core = core;
+    this.#allocator = RegionAllocator.forCore(core);
+    this.#pool = pool;
+    this.#drain = setInterval(() => this.#drainAll(), options.tickMs);
+  }
+
+  /** Starts the pool and waits until every loop is ticking. */
+  static async start(options: MediaEngineOptions): Promise<MediaEngine> {
+    const workers = options.workers > 0 ? options.workers : Math.max(1, availableParallelism() - 1);
+    const module = await compileAudioCore();
+    const core = AudioCore.instantiate(createAudioMemory(), module);
+    const pool = new Piscina({
+      filename: options.workerFile ?? defaultWorkerFile(),
+      minThreads: workers,
+      maxThreads: workers,
+      // One long task per worker: no queue, no idle shutdown, and no Atomics.wait that would
+      // freeze an idle worker's timers.
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      atomics: 'disabled',
+    });
+    const engine = new MediaEngine({ ...options, workers }, core, pool);
+    try {
+      await Promise.all(Array.from({ length: workers }, () => engine.#startLoop().ready));
+    } catch (error) {
+      await engine.shutdown();
+      throw error;
+    }
+    return engine;
+  }
+
+  /** Loops running now. */
+  get loops(): number {
+    return this.#loops.size;
+  }
+
+  /** Calls per loop, for tests and metrics. */
+  load(): number[] {
+    return [...this.#loops.values()].map((loop) => loop.legs.size);
+  }
+
+  /** The worker threads, for tests that kill one. */
+  get threads(): readonly { terminate(): Promise<number> }[] {
+    return this.#pool.threads;
+  }
+
+  /**
+   * Opens a call's media: its rings, placed on the least-loaded loop. Packets given to
+   * `leg.receive` go to the worker; the worker's packets go to `sender` once it is set.
+   */
+  async open(session: CallSession, sender: RtpSender): Promise<MediaLeg> {
+    if (this.#closing) throw new Error('the media engine is shutting down');
+    const loop = this.#leastLoaded();
+    const inbound = PacketRing.create(this.#core, this.#allocator);
+    const outbound = PacketRing.create(this.#core, this.#allocator);
+    const leg = new MediaLeg(session, this.#sessions.slots, inbound, outbound, sender, loop.index);
+    loop.legs.add(leg);
+    this.#legs.set(session.callId, leg);
+
+    const { reservation } = session;
+    const added = leg.waitFor('added');
+    post(loop.port, {
+      type: 'add',
+      call: {
+        callId: session.callId,
+        roomId: reservation.roomId,
+        userId: reservation.userId,
+        slot: session.handle,
+        inboundRing: inbound.ptr,
+        outboundRing: outbound.ptr,
+        payloadType: sender.payloadType,
+        ssrc: sender.ssrc,
+      },
+    });
+    try {
+      await added;
+    } catch (error) {
+      this.#forget(leg);
+      throw error;
+    }
+    return leg;
+  }
+
+  /**
+   * Closes a call's media: the worker drops the call and closes its agent, then the rings are
+   * freed. Idempotent; safe after the worker died.
+   */
+  async close(callId: string, reason: string): Promise<void> {
+    const leg = this.#legs.get(callId);
+    if (leg === undefined) return;
+    this.#legs.delete(callId);
+    const loop = this.#loops.get(leg.loop);
+    if (loop !== undefined && !loop.failed) {
+      const removed = leg.waitFor('removed');
+      post(loop.port, { type: 'remove', callId, reason });
+      await removed.catch(() => undefined);
+    }
+    this.#forget(leg);
+  }
+
+  /** Ends every loop and the pool. Calls still open are dropped without a word to the caller. */
+  async shutdown(): Promise<void> {
+    this.#closing = true;
+    clearInterval(this.#drain);
+    for (const loop of this.#loops.values()) post(loop.port, { type: 'shutdown' });
+    await Promise.allSettled([...this.#loops.values()].map((loop) => loop.task));
+    for (const leg of [...this.#legs.values()]) this.#forget(leg);
+    this.#legs.clear();
+    await this.#pool.destroy();
+  }
+
+  #startLoop(): Loop {
+    const index = this.#nextLoop++;
+    const channel = new MessageChannel();
+    let markReady: () => void = () => {};
+    let markBroken: (error: unknown) => void = () => {};
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      markBroken = reject;
+    });
+    const task: MediaLoopTask = {
+      loop: index,
+      port: channel.port2,
+      memory: this.#core.memory,
+      module: this.#core.module,
+      slots: this.#sessions.slots.shared,
+      tickMs: this.#options.tickMs,
+      agent: this.#options.agent,
+    };
+    const loop: Loop = {
+      index,
+      port: channel.port1,
+      legs: new Set(),
+      task: this.#pool.run(task, { transferList: [channel.port2] }),
+      ready,
+      started: false,
+      failed: false,
+    };
+    channel.port1.on('message', (message: FromWorker) => {
+      if (message.type === 'ready') {
+        loop.started = true;
+        markReady();
+      } else {
+        this.#onMessage(loop, message);
+      }
+    });
+    loop.task.then(
+      () => this.#loopEnded(loop, undefined),
+      (error: unknown) => {
+        markBroken(error);
+        this.#loopEnded(loop, error);
+      },
+    );
+    this.#loops.set(index, loop);
+    return loop;
+  }
+
+  #onMessage(loop: Loop, message: Exclude<FromWorker, { type: 'ready' }>): void {
+    if (message.type === 'ticks') {
+      this.latenessMs.push(...message.latenessMs);
+      if (this.latenessMs.length > LATENESS_KEPT) {
+        this.latenessMs.splice(0, this.latenessMs.length - LATENESS_KEPT);
+      }
+      return;
+    }
+    const leg = this.#legs.get(message.callId);
+    if (leg === undefined || leg.loop !== loop.index) return;
+    switch (message.type) {
+      case 'added':
+      case 'removed':
+        leg.settle(message.type);
+        break;
+      case 'add_failed':
+        leg.fail(
+          'added',
+          new Error(`media worker refused call ${message.callId}: ${message.message}`),
+        );
+        break;
+      case 'stop':
+        leg.stopDetail = message.detail;
+        this.#sessions.check(leg.session);
+        break;
+    }
+  }
+
+  /** A loop's task ended: by shutdown (nothing to do) or because its worker died. */
+  #loopEnded(loop: Loop, error: unknown): void {
+    this.#loops.delete(loop.index);
+    loop.port.close();
+    if (this.#closing) return;
+
+    loop.failed = true;
+    this.workerFailures += 1;
+    // A loop that never started would fail again at once: do not restart it in a spin.
+    const replace = loop.started;
+    for (const leg of loop.legs) {
+      leg.fail('added', new Error(`media worker failed: ${String(error)}`));
+      leg.settle('removed');
+      this.#sessions.stop(leg.session, 'media_worker_failed');
+    }
+    if (replace) this.#startLoop();
+  }
+
+  #leastLoaded(): Loop {
+    let best: Loop | undefined;
+    for (const loop of this.#loops.values()) {
+      if (best === undefined || loop.legs.size < best.legs.size) best = loop;
+    }
+    if (best === undefined) throw new Error('no media loop is running');
+    return best;
+  }
+
+  #drainAll(): void {
+    for (const leg of this.#legs.values()) leg.drain();
+  }
+
+  #forget(leg: MediaLeg): void {
+    this.#loops.get(leg.loop)?.legs.delete(leg);
+    if (this.#legs.get(leg.session.callId) === leg) this.#legs.delete(leg.session.callId);
+    leg.release(this.#allocator);
+  }
+}
+
+function post(port: MessagePort, message: ToWorker): void {
+  port.postMessage(message);
+}
+
+/** dist/workers/media-worker.js, found from the package root above this module. */
+function defaultWorkerFile(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the package root of the media engine');
+    dir = parent;
+  }
+  return join(dir, 'dist', 'workers', 'media-worker.js');
+}

@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import type { CallSession } from '../../src/engine/call-session.js';
+import { MediaEngine } from '../../src/engine/media-engine.js';
+import type { MediaLeg, RtpSender } from '../../src/engine/media-leg.js';
+import { F64 } from '../../src/engine/slot-table.js';
+import { coreWith } from '../calls/core-fixture.js';
+import { callFrom } from '../policy/helpers.js';
+import { SineCaller, levelsOf } from './media-fixtures.js';
+
+/** Stands in for a call's WebRTC peer: keeps what the engine sends. */
+class CollectingSender implements RtpSender {
+  readonly payloadType = 111;
+  readonly ssrc = 0x0bad_cafe;
+  readonly packets: Buffer[] = [];
+  sendRtp(packet: Buffer): boolean {
+    this.packets.push(packet);
+    return true;
+  }
+}
+
+const engines: MediaEngine[] = [];
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((engine) => engine.shutdown()));
+});
+
+async function setup(changes: Parameters<typeof coreWith>[0] = {}, tokensPerSecond = 10) {
+  const core = coreWith({ default_token_limit: 1_000_000, ...changes });
+  const engine = await MediaEngine.start({
+    sessions: core.sessions,
+    workers: 2,
+    tickMs: 20,
+    agent: { kind: 'echo', delayMs: 0, tokensPerSecond },
+  });
+  engines.push(engine);
+  // The engine reads the wall clock in the workers; keep the core's clock on it too.
+  core.clock.set(Date.now());
+  const stops: Array<{ callId: string; reason: string }> = [];
+  core.sessions.onStop((session, reason) => {
+    stops.push({ callId: session.callId, reason });
+    void engine.close(session.callId, reason);
+    core.gate.end(session, { reason });
+  });
+  const call = async (): Promise<{
+    session: CallSession;
+    leg: MediaLeg;
+    sender: CollectingSender;
+  }> => {
+    const result = core.gate.start(
+      callFrom(`@u${Math.random().toString(36).slice(2)}:example.org`),
+    );
+    if (!result.admitted) throw new Error(result.reason);
+    const sender = new CollectingSender();
+    const leg = await engine.open(result.session, sender);
+    return { session: result.session, leg, sender };
+  };
+  return { core, engine, stops, call };
+}
+
+/** Sends `count` packets from `caller` to each leg, one every 20 ms. */
+async function talk(legs: MediaLeg[], count: number): Promise<void> {
+  const callers = legs.map(() => new SineCaller());
+  for (let i = 0; i < count; i++) {
+    legs.forEach((leg, n) => leg.receive((callers[n] as SineCaller).next()));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  callers.forEach((caller) => caller.close());
+}
+
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('media engine', () => {
+  it('echoes the caller audio back as Opus RTP with its level, and counts both ways', async () => {
+    const { core, call } = await setup();
+    const { session, leg, sender } = await call();
+    await talk([leg], 100);
+    await settle(200);
+
+    expect(sender.packets.length).toBeGreaterThan(50);
+    const levels = levelsOf(sender.packets);
+    const loud = levels.filter((level) => level > 0.1).length;
+    expect(loud).toBeGreaterThan(40);
+    const slot = (field: number) => core.slots.get(session.handle.index, field);
+    expect(slot(F64.packetsIn)).toBe(100);
+    // The worker may have queued a packet or two since the last drain.
+    expect(slot(F64.packetsOut) - sender.packets.length).toBeGreaterThanOrEqual(0);
+    expect(slot(F64.packetsOut) - sender.packets.length).toBeLessThanOrEqual(3);
+    expect(slot(F64.bytesIn)).toBeGreaterThan(100 * 12);
+    // Voiced audio refreshed the idle TTL.
+    expect(slot(F64.lastActivityAt)).toBeGreaterThan(slot(F64.startedAt));
+    // The echo agent reported tokens for the voiced audio it heard.
+    expect(slot(F64.inputTokens)).toBeGreaterThan(0);
+  });
+
+  it('places calls on the least-loaded worker', async () => {
+    const { engine, call } = await setup();
+    await call();
+    await call();
+    await call();
+    expect(engine.load().sort()).toEqual([1, 2]);
+  });
+
+  it('stops a call at its token budget from inside the loop, with a hard stop', async () => {
+    const { core, call, stops } = await setup({ default_token_limit: 30 }, 50);
+    const { session, leg } = await call();
+    await talk([leg], 100);
+    await settle(100);
+    expect(stops).toEqual([{ callId: session.callId, reason: 'budget_exceeded' }]);
+    const [record] = core.audit.recent(1);
+    expect(record).toMatchObject({ call_id: session.callId, end_reason: 'budget_exceeded' });
+    expect(record?.token_usage.input_tokens).toBeGreaterThanOrEqual(30);
+    expect(record?.events.map((e) => e.event)).toContain('voice_budget_enforced');
+  });
+
+  it('ends only the calls of a worker that dies, and a new worker takes its place', async () => {
+    const { core, engine, call, stops } = await setup();
+    const calls = await Promise.all([call(), call(), call(), call()]);
+    expect(engine.load()).toEqual([2, 2]);
+    // Kill one worker thread in the middle of the calls.
+    const talking = talk(
+      calls.map((c) => c.leg),
+      50,
+    );
+    await settle(300);
+    await engine.threads[0]?.terminate();
+    await talking;
+    await settle(300);
+
+    const failed = stops.filter((s) => s.reason === 'media_worker_failed').map((s) => s.callId);
+    expect(failed).toHaveLength(2);
+    // Both failed calls were on the one loop that died.
+    const failedLoops = calls
+      .filter((c) => failed.includes(c.session.callId))
+      .map((c) => c.leg.loop);
+    expect(new Set(failedLoops).size).toBe(1);
+    expect(engine.loops).toBe(2);
+
+    // The others still talk: their packets keep coming back.
+    const survivors = calls.filter((c) => !failed.includes(c.session.callId));
+    const before = survivors.map((c) => c.sender.packets.length);
+    await talk(
+      survivors.map((c) => c.leg),
+      25,
+    );
+    await settle(200);
+    survivors.forEach((c, n) =>
+      expect(c.sender.packets.length).toBeGreaterThan(before[n] as number),
+    );
+
+    // The failed calls left their records and gave back their slots and reservations.
+    const records = core.audit.recent(10).filter((r) => r.end_reason === 'media_worker_failed');
+    expect(records.map((r) => r.call_id).sort()).toEqual([...failed].sort());
+    expect(core.enforcer.liveCalls).toBe(2);
+    expect(core.slots.capacity - core.slots.freeCount).toBe(2);
+
+    // And the replacement worker takes new calls.
+    const fresh = await call();
+    await talk([fresh.leg], 30);
+    await settle(200);
+    expect(fresh.sender.packets.length).toBeGreaterThan(10);
+  });
+});

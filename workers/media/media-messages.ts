@@ -1,0 +1,54 @@
+import type { MessagePort } from 'node:worker_threads';
+
+import type { WasmMemory, WasmModule } from '../../src/engine/audio-core.js';
+import type { SlotHandle, SlotTableShared } from '../../src/engine/slot-table.js';
+
+/** A call handed to a media worker. Ring pointers address the shared audio memory. */
+export interface MediaCallSpec {
+  callId: string;
+  roomId: string;
+  userId: string;
+  slot: SlotHandle;
+  /** Ring the main thread fills with the caller's RTP packets. */
+  inboundRing: number;
+  /** Ring the worker fills with RTP packets for the caller. */
+  outboundRing: number;
+  /** RTP payload type and SSRC of the packets the worker sends. */
+  payloadType: number;
+  ssrc: number;
+}
+
+/** Messages from the main thread to a media worker. */
+export type ToWorker =
+  | { type: 'add'; call: MediaCallSpec }
+  | { type: 'remove'; callId: string; reason: string }
+  | { type: 'shutdown' };
+
+/** Messages from a media worker to the main thread. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'added'; callId: string }
+  | { type: 'add_failed'; callId: string; message: string }
+  | { type: 'removed'; callId: string }
+  /** A call's stop flag went up in the worker (a limit, the agent); read the reason from its slot. */
+  | { type: 'stop'; callId: string; detail?: string }
+  /** Lateness of the loop's ticks since the last report, in ms. */
+  | { type: 'ticks'; count: number; latenessMs: number[] };
+
+/** How the worker's agents are made; plain data, so it crosses the thread boundary. */
+export type AgentSpec =
+  | { kind: 'echo'; delayMs: number; tokensPerSecond: number }
+  | { kind: 'websocket'; url: string; caFile?: string; connectTimeoutMs?: number };
+
+/** The task a media worker runs for its whole life. */
+export interface MediaLoopTask {
+  /** Index of the worker's loop, for logs and placement. */
+  loop: number;
+  port: MessagePort;
+  /** The shared audio memory (rings) and its compiled module. */
+  memory: WasmMemory;
+  module: WasmModule;
+  slots: SlotTableShared;
+  tickMs: number;
+  agent: AgentSpec;
+}
