@@ -168,8 +168,8 @@ export class MediaEngine {
    */
   async close(callId: string, reason: string): Promise<void> {
     const leg = this.#legs.get(callId);
-    if (leg === undefined) return;
-    this.#legs.delete(callId);
+    if (leg === undefined || leg.closing) return;
+    leg.closing = true;
     const loop = this.#loops.get(leg.loop);
     if (loop !== undefined && !loop.failed) {
       const removed = leg.waitFor('removed');

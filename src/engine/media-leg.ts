@@ -24,6 +24,8 @@ export class MediaLeg {
   readonly session: CallSession;
   /** Index of the loop the call runs on. */
   readonly loop: number;
+  /** Set once the engine started closing the leg. */
+  closing = false;
   /** What the worker said when it raised the call's stop (an agent's error, say). */
   stopDetail: string | undefined;
   readonly #slots: SlotTable;

@@ -33,10 +33,11 @@ class EchoAgent implements Agent {
   #heard = 0;
   /** Frames spoken so far. */
   #spoken = 0;
-  /** Tokens earned and not yet reported (fractional). */
+  /** Tokens earned and not yet reported, in thousandths so that sums stay exact. */
   #pendingIn = 0;
   #pendingOut = 0;
-  readonly #tokensPerFrame: number;
+  /** Thousandths of a token per voiced frame. */
+  readonly #milliTokensPerFrame: number;
   readonly #model: string;
   readonly #events: AgentEvents;
   #closed = false;
@@ -45,7 +46,7 @@ class EchoAgent implements Agent {
     const delayFrames = Math.max(0, Math.round(options.delayMs / FRAME_MS));
     this.#line = Array.from({ length: delayFrames + 1 }, () => new Int16Array(FRAME_SAMPLES));
     this.#voiced = new Array<boolean>(delayFrames + 1).fill(false);
-    this.#tokensPerFrame = (options.tokensPerSecond * FRAME_MS) / 1_000;
+    this.#milliTokensPerFrame = Math.round(options.tokensPerSecond * FRAME_MS);
     this.#model = options.model ?? 'echo';
     this.#events = events;
   }
@@ -56,7 +57,7 @@ class EchoAgent implements Agent {
     (this.#line[at] as Int16Array).set(frame.subarray(0, FRAME_SAMPLES));
     this.#voiced[at] = voiced;
     this.#heard += 1;
-    if (voiced) this.#pendingIn += this.#tokensPerFrame;
+    if (voiced) this.#pendingIn += this.#milliTokensPerFrame;
     if (this.#heard % REPORT_EVERY_FRAMES === 0) this.#report();
   }
 
@@ -65,7 +66,7 @@ class EchoAgent implements Agent {
     if (this.#closed || this.#heard - this.#spoken < this.#line.length) return undefined;
     const at = this.#spoken % this.#line.length;
     this.#spoken += 1;
-    if (this.#voiced[at] === true) this.#pendingOut += this.#tokensPerFrame;
+    if (this.#voiced[at] === true) this.#pendingOut += this.#milliTokensPerFrame;
     return this.#line[at];
   }
 
@@ -76,11 +77,11 @@ class EchoAgent implements Agent {
   }
 
   #report(): void {
-    const inputTokens = Math.floor(this.#pendingIn);
-    const outputTokens = Math.floor(this.#pendingOut);
+    const inputTokens = Math.floor(this.#pendingIn / 1_000);
+    const outputTokens = Math.floor(this.#pendingOut / 1_000);
     if (inputTokens === 0 && outputTokens === 0) return;
-    this.#pendingIn -= inputTokens;
-    this.#pendingOut -= outputTokens;
+    this.#pendingIn -= inputTokens * 1_000;
+    this.#pendingOut -= outputTokens * 1_000;
     this.#events.onUsage({ inputTokens, outputTokens, model: this.#model });
   }
 }
