@@ -4,7 +4,7 @@ import type { MediaConfig } from '../config/types.js';
 import type { CallSession } from '../engine/call-session.js';
 import type { MediaEngine } from '../engine/media-engine.js';
 import type { MediaLeg } from '../engine/media-leg.js';
-import type { StopReason } from '../engine/stop-reason.js';
+import { auditStateOf, type StopReason } from '../engine/stop-reason.js';
 import type { DenialReason } from '../policy/denial.js';
 import type { CallContext } from '../policy/security-enforcer.js';
 import {
@@ -93,7 +93,7 @@ export class CallHost {
     core.sessions.onStop((session, reason) => {
       const call = this.#calls.get(session.callId);
       if (call !== undefined)
-        void this.#end(call, { reason, byBridge: true, state: stateOf(reason) });
+        void this.#end(call, { reason, byBridge: true, state: auditStateOf(reason) });
     });
   }
 
@@ -224,12 +224,4 @@ function stopReasonFor(reason: string): StopReason {
     default:
       return 'caller_hangup';
   }
-}
-
-function stateOf(reason: StopReason): 'ended' | 'failed' {
-  return reason === 'media_worker_failed' ||
-    reason === 'agent_error' ||
-    reason === 'transport_failed'
-    ? 'failed'
-    : 'ended';
 }

@@ -32,3 +32,15 @@ export function stopReasonCode(reason: StopReason): number {
 export function stopReasonOf(code: number): StopReason {
   return STOP_REASONS[code] ?? 'none';
 }
+
+/** Stops that mean something broke, recorded as a failed call rather than an ended one. */
+const FAILURES: ReadonlySet<StopReason> = new Set([
+  'media_worker_failed',
+  'agent_error',
+  'transport_failed',
+]);
+
+/** The audit state of a call stopped for `reason`. */
+export function auditStateOf(reason: StopReason): 'ended' | 'failed' {
+  return FAILURES.has(reason) ? 'failed' : 'ended';
+}

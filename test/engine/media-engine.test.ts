@@ -1,73 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
-import type { CallSession } from '../../src/engine/call-session.js';
-import { MediaEngine } from '../../src/engine/media-engine.js';
-import type { MediaLeg, RtpSender } from '../../src/engine/media-leg.js';
 import { F64 } from '../../src/engine/slot-table.js';
-import { coreWith } from '../calls/core-fixture.js';
-import { callFrom } from '../policy/helpers.js';
-import { SineCaller, levelsOf } from './media-fixtures.js';
+import { levelsOf, settle, shutdownEngines, talk, withEngine } from './media-fixtures.js';
 
-/** Stands in for a call's WebRTC peer: keeps what the engine sends. */
-class CollectingSender implements RtpSender {
-  readonly payloadType = 111;
-  readonly ssrc = 0x0bad_cafe;
-  readonly packets: Buffer[] = [];
-  sendRtp(packet: Buffer): boolean {
-    this.packets.push(packet);
-    return true;
-  }
-}
+afterEach(shutdownEngines);
 
-const engines: MediaEngine[] = [];
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((engine) => engine.shutdown()));
-});
-
-async function setup(changes: Parameters<typeof coreWith>[0] = {}, tokensPerSecond = 10) {
-  const core = coreWith({ default_token_limit: 1_000_000, ...changes });
-  const engine = await MediaEngine.start({
-    sessions: core.sessions,
-    workers: 2,
-    tickMs: 20,
-    agent: { kind: 'echo', delayMs: 0, tokensPerSecond },
-  });
-  engines.push(engine);
-  // The engine reads the wall clock in the workers; keep the core's clock on it too.
-  core.clock.set(Date.now());
-  const stops: Array<{ callId: string; reason: string }> = [];
-  core.sessions.onStop((session, reason) => {
-    stops.push({ callId: session.callId, reason });
-    void engine.close(session.callId, reason);
-    core.gate.end(session, { reason });
-  });
-  const call = async (): Promise<{
-    session: CallSession;
-    leg: MediaLeg;
-    sender: CollectingSender;
-  }> => {
-    const result = core.gate.start(
-      callFrom(`@u${Math.random().toString(36).slice(2)}:example.org`),
-    );
-    if (!result.admitted) throw new Error(result.reason);
-    const sender = new CollectingSender();
-    const leg = await engine.open(result.session, sender);
-    return { session: result.session, leg, sender };
-  };
-  return { core, engine, stops, call };
-}
-
-/** Sends `count` packets from `caller` to each leg, one every 20 ms. */
-async function talk(legs: MediaLeg[], count: number): Promise<void> {
-  const callers = legs.map(() => new SineCaller());
-  for (let i = 0; i < count; i++) {
-    legs.forEach((leg, n) => leg.receive((callers[n] as SineCaller).next()));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  callers.forEach((caller) => caller.close());
-}
-
-const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const setup = (changes: Parameters<typeof withEngine>[0] = {}, tokensPerSecond = 10) =>
+  withEngine(changes, { kind: 'echo', delayMs: 0, tokensPerSecond });
 
 describe('media engine', () => {
   it('echoes the caller audio back as Opus RTP with its level, and counts both ways', async () => {
