@@ -2,7 +2,10 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'assembly/**', 'eslint.config.js'] },
+  {
+    // Plain-JS fixtures and probes sit outside the TypeScript project that type-aware linting needs.
+    ignores: ['dist/**', 'build/**', 'node_modules/**', 'assembly/**', '**/*.mjs', 'eslint.config.js'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

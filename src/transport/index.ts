@@ -1,0 +1,10 @@
+export { CallPeer, type LocalAnswer, type RemoteCandidateOutcome } from './call-peer.js';
+export type { CallPeerOptions } from './call-peer-options.js';
+export type { CallPeerState, TransportCloseReason } from './call-peer-state.js';
+export type { CallPeerStats } from './call-peer-stats.js';
+export type { LocalCandidate } from './candidate-batcher.js';
+export { liveNativePeerCount } from './native-peer-count.js';
+export { MAX_OFFER_BYTES, parseAudioOffer, type AudioOffer } from './offer-sdp.js';
+export type { RemoteCandidateInput } from './remote-candidate.js';
+export { installTransportLogger, type TransportLogLevel } from './transport-logger.js';
+export { TransportError, type TransportErrorCode } from './transport-error.js';
