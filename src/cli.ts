@@ -71,7 +71,9 @@ function checkConfig(args: string[], io: CommandIo): number {
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    io.stderr(`${error.message}\n${error.problems.length} error(s) in ${error.source}\n`);
+    io.stderr(
+      `${describeConfigError(error)}\n${error.problems.length} error(s) in ${error.source}\n`,
+    );
     return 2;
   }
 }
@@ -123,7 +125,7 @@ function simulate(args: string[], io: CommandIo): number {
         : loadConfigFile(values.config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    io.stderr(`${error.message}\n`);
+    io.stderr(`${describeConfigError(error)}\n`);
     return 2;
   }
 
@@ -131,7 +133,7 @@ function simulate(args: string[], io: CommandIo): number {
   const log = new SecurityLog(
     pino(
       { level: 'info', base: { component: 'security' } },
-      pino.destination({ dest: values.events, sync: true }),
+      pino.destination({ dest: values.events, sync: true, mode: 0o600 }),
     ),
   );
   const audit = AuditStore.open(values.audit);
@@ -159,6 +161,13 @@ function simulate(args: string[], io: CommandIo): number {
   } finally {
     audit.close();
   }
+}
+
+/** The first problems of a bad config, one a line; a file with thousands of errors stays readable. */
+function describeConfigError(error: ConfigError, shown = 100): string {
+  const lines = error.message.split('\n');
+  if (lines.length <= shown) return error.message;
+  return [...lines.slice(0, shown), `... and ${lines.length - shown} more`].join('\n');
 }
 
 function formatCounts(counts: Record<string, number>): string {

@@ -1,8 +1,13 @@
 /** Wall-clock milliseconds since the Unix epoch. Injected so tests can drive time by hand. */
 export type Clock = () => number;
 
-/** The real clock. */
-export const systemClock: Clock = () => Date.now();
+/**
+ * The real clock: epoch milliseconds from this thread's start time plus a monotonic timer,
+ * in whole milliseconds. Unlike Date.now it never steps when the system clock is set, so a
+ * clock set back cannot stretch a call past its ceiling and a clock set forward cannot lock
+ * users out of the rate limit. Every thread that checks limits uses this same clock.
+ */
+export const systemClock: Clock = () => Math.floor(performance.timeOrigin + performance.now());
 
 /** A clock that only moves when told to, for tests and simulations. */
 export class ManualClock {

@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS audit_meta (
 );
 `;
 
+/** Marks the link of a record appended while the head row was missing. */
+export const HEAD_MISSING_MARK = 'head-missing:';
+
 /** Writes the head row. Run in the transaction that appends the record it points at. */
 export const WRITE_HEAD_SQL = `
 INSERT INTO audit_meta (id, schema_version, head_seq, head_hash)

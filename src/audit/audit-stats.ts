@@ -86,8 +86,8 @@ export function readAuditStats(db: Database.Database, filter: AuditFilter): Audi
 
     const totals = db
       .prepare(
-        `SELECT COALESCE(SUM(input_tokens), 0) AS input_tokens,
-                COALESCE(SUM(output_tokens), 0) AS output_tokens
+        `SELECT TOTAL(input_tokens) AS input_tokens,
+                TOTAL(output_tokens) AS output_tokens
          FROM ${records} ${where.sql}`,
       )
       .get(where.params) as { input_tokens: number; output_tokens: number };

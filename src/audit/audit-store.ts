@@ -10,6 +10,7 @@ import {
   INSERT_SQL,
   SCHEMA_SQL,
   SCHEMA_VERSION,
+  HEAD_MISSING_MARK,
   WRITE_HEAD_SQL,
   recordParams,
   rowToRecord,
@@ -225,8 +226,10 @@ export class AuditStore {
     const tx = db.transaction((record: AuditRecord): StoredAuditRecord => {
       // The head row, not the last row, is what the next record links to: were the tail cut
       // off, the gap stays visible instead of the chain quietly going on from the cut.
-      // Without a head row, carry on from the last record rather than lose the call's record.
-      const head = (readHead.get() ?? readLast.get() ?? { seq: 0, hash: '' }) as ChainHead;
+      // Without a head row (removed, perhaps with the tail), the record is still written, but
+      // it links to a marked hash, so verify keeps reporting the removal after this append.
+      const head = (readHead.get() ??
+        headAfterMissing(readLast.get() as ChainHead | undefined)) as ChainHead;
       const stored: StoredAuditRecord = {
         ...record,
         seq: head.seq + 1,
@@ -346,4 +349,10 @@ function asAuditError(error: unknown, path: string): AuditError {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function headAfterMissing(last: ChainHead | undefined): ChainHead {
+  return last === undefined
+    ? { seq: 0, hash: '' }
+    : { seq: last.seq, hash: HEAD_MISSING_MARK + last.hash };
 }

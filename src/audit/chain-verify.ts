@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 
-import { rowToRecord, type AuditRow, type ChainHead } from './audit-schema.js';
+import { HEAD_MISSING_MARK, rowToRecord, type AuditRow, type ChainHead } from './audit-schema.js';
 import { recordHash } from './record-hash.js';
 
 /** How the chain is broken where verification stopped. */
@@ -116,6 +116,15 @@ function missingRun(first: number, next: number): ChainProblem {
 }
 
 function explainBrokenLink(db: Database.Database, broken: BrokenLink): ChainProblem {
+  if (broken.linksTo.startsWith(HEAD_MISSING_MARK)) {
+    return {
+      seq: broken.seq,
+      kind: 'missing',
+      detail:
+        `record ${broken.seq} was appended while the head row was missing from audit_meta: ` +
+        'records after the one before it may have been removed',
+    };
+  }
   const target = db
     .prepare('SELECT seq FROM audit_records WHERE hash = ? ORDER BY seq LIMIT 1')
     .get(broken.linksTo) as { seq: number } | undefined;

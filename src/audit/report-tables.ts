@@ -12,14 +12,19 @@ export interface Table {
 const isC0 = (code: number): boolean => code <= 0x1f;
 const isDeleteOrC1 = (code: number): boolean => code >= 0x7f && code <= 0x9f;
 const isDirection = (code: number): boolean =>
+  code === 0x061c ||
   code === 0x200e ||
   code === 0x200f ||
   (code >= 0x202a && code <= 0x202e) ||
   (code >= 0x2066 && code <= 0x2069);
 
 /** Replaces characters that would act on a terminal or a viewer with visible `\uXXXX` escapes. */
-export function printable(text: string): string {
-  return escapeWhere(text, (code) => isC0(code) || isDeleteOrC1(code) || isDirection(code));
+export function printable(text: unknown): string {
+  // A tampered store can hold any type in a text column; show it rather than crash.
+  return escapeWhere(
+    typeof text === 'string' ? text : String(text),
+    (code) => isC0(code) || isDeleteOrC1(code) || isDirection(code),
+  );
 }
 
 /**

@@ -110,8 +110,12 @@ export class BudgetTracker {
     this.#sessions.check(session);
   }
 
-  /** Usage and what is left of the budget. */
+  /** Usage and what is left of the budget, while the call is live. */
   getUsage(session: CallSession): BudgetUsage {
+    // A closed session's slot may already hold the next call.
+    if (!this.#sessions.isOpen(session)) {
+      throw new BudgetError('session_closed', `call ${session.callId} has ended`);
+    }
     const slots = this.#sessions.slots;
     const index = session.handle.index;
     const input = slots.get(index, F64.inputTokens);

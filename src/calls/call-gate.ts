@@ -1,4 +1,5 @@
 import type { AuditRecord, CallState, StoredAuditRecord } from '../audit/audit-record.js';
+import { AuditError } from '../audit/audit-error.js';
 import {
   checkOverrides,
   type BudgetOverrides,
@@ -9,6 +10,7 @@ import type { CallSession } from '../engine/call-session.js';
 import type { DenialReason } from '../policy/denial.js';
 import { SECURITY_EVENTS } from '../telemetry/security-log.js';
 import type { CallContext, SecurityEnforcer } from '../policy/security-enforcer.js';
+import { auditCount, auditText } from './audit-values.js';
 
 /** Where audit records go; append must be durable when it returns. */
 export interface AuditSink {
@@ -46,6 +48,8 @@ export class CallGate {
   readonly #live = new Set<CallSession>();
   /** Records that could not be committed yet, oldest first. */
   readonly #pending: AuditRecord[] = [];
+  /** Records the store refused as invalid. */
+  readonly #rejected: AuditRecord[] = [];
   /** Who hears of a failed commit. */
   #onAuditFailure: AuditFailureListener = () => {};
 
@@ -82,15 +86,24 @@ export class CallGate {
    * Admits a call or refuses it. A refusal is committed to the audit store before this
    * returns; an admitted call holds a reservation and a slot until `end`.
    */
-  start(call: CallContext, overrides: BudgetOverrides = {}): GateResult {
+  start(context: CallContext, overrides: BudgetOverrides = {}): GateResult {
+    // Read once: what admission checks is what the record says.
+    const call: CallContext = {
+      callId: context.callId,
+      userId: context.userId,
+      roomId: context.roomId,
+      signalingEncrypted: context.signalingEncrypted,
+      signalingTls: context.signalingTls,
+    };
+    checkCallId(call.callId);
     checkOverrides(overrides);
     const admission = this.#enforcer.admit(call);
     if (!admission.admitted) {
       const now = this.#clock();
       const record: AuditRecord = {
-        call_id: String(call.callId),
-        room_id: String(call.roomId),
-        caller: String(call.userId),
+        call_id: call.callId,
+        room_id: auditText(call.roomId),
+        caller: auditText(call.userId),
         callee: this.#callee,
         state: 'denied',
         end_reason: admission.reason,
@@ -130,23 +143,25 @@ export class CallGate {
 
     const usage = this.#budget.endSession(session);
     const { reservation } = session;
-    this.#enforcer.release(reservation, end.reason);
-    const now = this.#clock();
-    const start = now - usage.elapsed;
+    const reason = auditText(end.reason, 'unknown');
+    this.#enforcer.release(reservation, reason);
+    const start = Math.floor(reservation.admittedAt);
+    // A clock that stepped back during the call must not give a record ending before it began.
+    const finish = Math.max(start, Math.floor(this.#clock()));
     const record: AuditRecord = {
       call_id: reservation.callId,
       room_id: reservation.roomId,
       caller: reservation.userId,
       callee: this.#callee,
       state: end.state ?? 'ended',
-      end_reason: end.reason,
+      end_reason: reason,
       start,
-      end: now,
-      duration: now - start,
+      end: finish,
+      duration: finish - start,
       token_usage: {
-        input_tokens: usage.input_tokens,
-        output_tokens: usage.output_tokens,
-        model: usage.model,
+        input_tokens: auditCount(usage.input_tokens),
+        output_tokens: auditCount(usage.output_tokens),
+        model: auditText(usage.model, ''),
       },
       policy_version: reservation.policy.version,
       events: session.events,
@@ -155,19 +170,29 @@ export class CallGate {
     return { record, committed: this.#commit(record) };
   }
 
-  /** Retries records the store refused. Returns how many are still waiting. */
+  /**
+   * Retries records the store refused. A store that fails (full disk, closed) keeps the queue
+   * waiting, in order; a record the store can never take (invalid) is set aside so that it
+   * cannot hold back the records after it. Returns how many are still waiting.
+   */
   flush(): number {
     while (this.#pending.length > 0) {
       const record = this.#pending[0] as AuditRecord;
       try {
         this.#audit.append(record);
       } catch (error) {
-        this.#onAuditFailure(record, error);
-        break;
+        this.#tellFailure(record, error);
+        if (!(error instanceof AuditError && error.code === 'invalid_record')) break;
+        this.#rejected.push(record);
       }
       this.#pending.shift();
     }
     return this.#pending.length;
+  }
+
+  /** Records the store refused as invalid; kept so that nothing is silently lost. */
+  get rejectedAuditRecords(): readonly AuditRecord[] {
+    return this.#rejected;
   }
 
   /** Live sessions. */
@@ -175,10 +200,34 @@ export class CallGate {
     return this.#live.values();
   }
 
+  #tellFailure(record: AuditRecord, error: unknown): void {
+    try {
+      this.#onAuditFailure(record, error);
+    } catch {
+      // The listener's own failure must not stop the commit or the call's release.
+    }
+  }
+
   /** Queues a record and commits what is queued; true when this record is committed. */
   #commit(record: AuditRecord): boolean {
     this.#pending.push(record);
     this.flush();
     return !this.#pending.includes(record);
+  }
+}
+
+/** Refuses a call id that no audit record could carry. */
+function checkCallId(callId: unknown): void {
+  if (
+    typeof callId !== 'string' ||
+    callId === '' ||
+    callId.length > 255 ||
+    !callId.isWellFormed() ||
+    /\p{Cc}/u.test(callId)
+  ) {
+    const shown = typeof callId === 'string' ? JSON.stringify(callId.slice(0, 64)) : typeof callId;
+    throw new TypeError(
+      `callId must be a non-empty string of at most 255 characters without controls, got ${shown}`,
+    );
   }
 }

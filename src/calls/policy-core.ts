@@ -16,6 +16,12 @@ export interface PolicyCore {
   budget: BudgetTracker;
   ttl: TtlManager;
   gate: CallGate;
+  /**
+   * Starts the main thread's enforcement: every `voice.ttl.enforcement_interval` it checks
+   * every live call's limits and forgets rate-limit state of users whose window emptied.
+   * Returns a function that stops it.
+   */
+  startEnforcement(): () => void;
 }
 
 /**
@@ -39,5 +45,13 @@ export function createPolicyCore(
     clock,
     callee: options.callee,
   });
-  return { slots, sessions, enforcer, budget, ttl, gate };
+  const startEnforcement = (): (() => void) => {
+    const timer = setInterval(() => {
+      ttl.enforceTtl();
+      enforcer.sweep();
+    }, voice.ttl.enforcement_interval);
+    timer.unref();
+    return () => clearInterval(timer);
+  };
+  return { slots, sessions, enforcer, budget, ttl, gate, startEnforcement };
 }

@@ -19,11 +19,16 @@ export function parseDuration(text: string): number | undefined {
   if (trimmed === '0') return 0;
 
   let total = 0;
+  // Each unit at most once, largest first: "1h30m" but not "30m1h" or "1h1h".
+  let previousUnit = Number.POSITIVE_INFINITY;
   PART.lastIndex = 0;
   while (PART.lastIndex < trimmed.length) {
     const match = PART.exec(trimmed);
     if (match === null) return undefined;
-    total += Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? Number.NaN);
+    const unit = UNIT_MS[match[2] ?? ''] ?? Number.NaN;
+    if (!(unit < previousUnit)) return undefined;
+    previousUnit = unit;
+    total += Number(match[1]) * unit;
   }
   return Number.isFinite(total) ? Math.round(total) : undefined;
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 
 import { formatDuration, parseDuration } from './duration.js';
@@ -31,10 +31,23 @@ export interface SecretSources {
   readFile: (path: string) => string;
 }
 
+/** A secret file larger than this is not a token. */
+const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
 const DEFAULT_SECRETS: SecretSources = {
   env: process.env,
-  readFile: (path) => readFileSync(path, 'utf8'),
+  readFile: readSecretFile,
 };
+
+/** Reads a small regular file; refuses devices, pipes and anything too large to be a secret. */
+function readSecretFile(path: string): string {
+  const stats = statSync(path);
+  if (!stats.isFile()) throw new Error('not a regular file');
+  if (stats.size > MAX_SECRET_FILE_BYTES) {
+    throw new Error(`larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+  }
+  return readFileSync(path, 'utf8');
+}
 
 /** Reads and validates a config file. Throws ConfigError naming the file. */
 export function loadConfigFile(path: string, secrets: SecretSources = DEFAULT_SECRETS): Config {
@@ -57,7 +70,7 @@ export function parseConfig(
   try {
     raw = parseToml(text);
   } catch (error) {
-    throw new ConfigError(source, [{ key: '(syntax)', message: errorText(error) }]);
+    throw new ConfigError(source, [{ key: '(syntax)', message: syntaxErrorText(error) }]);
   }
 
   const problems: ConfigProblem[] = [];
@@ -85,7 +98,7 @@ function readSection(
   }
 
   for (const key of Object.keys(table)) {
-    if (!(key in spec)) problems.push({ key: prefix + key, message: 'unknown key' });
+    if (!Object.hasOwn(spec, key)) problems.push({ key: prefix + key, message: 'unknown key' });
   }
 
   const out: Record<string, unknown> = {};
@@ -104,7 +117,10 @@ function readField(
   problems: ConfigProblem[],
 ): unknown {
   const fail = (expected: string): unknown => {
-    problems.push({ key, message: `expected ${expected}, got ${show(value)}` });
+    // A secret's value is never echoed, not even when it is of the wrong type.
+    const got =
+      spec.kind === 'string' && spec.secret === true ? `a ${typeName(value)}` : show(value);
+    problems.push({ key, message: `expected ${expected}, got ${got}` });
     return fieldDefault(spec);
   };
   if (value === undefined) return fieldDefault(spec);
@@ -126,7 +142,12 @@ function readField(
       const ms = typeof value === 'string' ? parseDuration(value) : undefined;
       const expected = 'a duration such as "500ms", "90s", "30m", "1h" or "1h30m"';
       if (ms === undefined) return fail(expected);
-      return ms >= (spec.min ?? 0) ? ms : fail(`${expected}, at least ${spec.min ?? 0}ms`);
+      const max = parseDuration(spec.max ?? '365d') ?? 0;
+      const min = spec.min ?? 0;
+      if (ms < min || ms > max) {
+        return fail(`${expected}, from ${formatDuration(min)} to ${formatDuration(max)}`);
+      }
+      return ms;
     }
     case 'string':
       return typeof value === 'string' ? value : fail('a string');
@@ -218,7 +239,12 @@ function checkAcrossKeys(config: Config, problems: ConfigProblem[]): void {
       message: `${media.port_range_end} is below media.port_range_begin (${media.port_range_begin})`,
     });
   }
-  if (matrix.homeserver_url !== '' && !/^https?:\/\/[^\s/]+/.test(matrix.homeserver_url)) {
+  if (/^[a-z]+:\/\/[^/]*@/i.test(matrix.homeserver_url)) {
+    problems.push({
+      key: 'matrix.homeserver_url',
+      message: 'must not hold a user name or password: give the access token instead',
+    });
+  } else if (matrix.homeserver_url !== '' && !/^https?:\/\/[^\s/]+/.test(matrix.homeserver_url)) {
     problems.push({
       key: 'matrix.homeserver_url',
       message: `expected an http:// or https:// URL, got ${show(matrix.homeserver_url)}`,
@@ -268,13 +294,43 @@ function isTable(value: unknown): value is Record<string, unknown> {
   );
 }
 
-/** A value as it appears in an error message, cut short so a huge value cannot flood the log. */
+/**
+ * A value as it appears in an error message: cut short so a huge value cannot flood the
+ * output, and with control and direction characters escaped so it cannot act on a terminal.
+ */
 function show(value: unknown): string {
   let text: string;
   if (typeof value === 'bigint') text = `${value}`;
+  else if (typeof value === 'number' && !Number.isFinite(value)) text = String(value);
   else if (value instanceof Date) text = value.toISOString();
   else text = JSON.stringify(value) ?? String(value);
+  text = escapeForTerminal(text);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** Escapes C0 and C1 controls and bidirectional formatting characters as \u{...}. */
+export function escapeForTerminal(text: string): string {
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u{${c.charCodeAt(0).toString(16)}}`,
+  );
+}
+
+/** What went wrong, and where, without the file's text: the line may hold a secret. */
+function syntaxErrorText(error: unknown): string {
+  const first = errorText(error).split('\n')[0] ?? '';
+  const { line, column } = error as { line?: unknown; column?: unknown };
+  const at =
+    typeof line === 'number' && typeof column === 'number'
+      ? ` (line ${line}, column ${column})`
+      : '';
+  return escapeForTerminal(first + at);
+}
+
+function typeName(value: unknown): string {
+  if (Array.isArray(value)) return 'list';
+  if (value instanceof Date) return 'date';
+  return typeof value === 'object' && value !== null ? 'table' : typeof value;
 }
 
 function errorText(error: unknown): string {

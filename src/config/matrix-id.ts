@@ -1,7 +1,13 @@
 // Grammar of Matrix identifiers (client-server spec, appendices "Identifier Grammar").
 
-const SERVER_NAME =
-  '(?:\\[[0-9A-Fa-f:.]{2,45}\\]|[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[A-Za-z0-9](?:[A-Za-z0-9-.]{0,253}))(?::[0-9]{1,5})?';
+const IPV4 =
+  '(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV6 = '\\[[0-9A-Fa-f:.]{2,45}\\]';
+// Labels of letters, digits and inner hyphens; no empty label, so no '..' and no trailing dot.
+const DNS_NAME =
+  '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*';
+const PORT = '(?::(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d\\d|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3}))?';
+const SERVER_NAME = `(?:${IPV6}|${IPV4}|${DNS_NAME})${PORT}`;
 
 // Historical user ids may hold any printable ASCII but ':'; new ones are [a-z0-9._=\-/+].
 const USER_ID = new RegExp(`^@[\\x21-\\x39\\x3B-\\x7E]+:${SERVER_NAME}$`);

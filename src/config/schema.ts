@@ -5,7 +5,7 @@ export type FieldSpec =
   | { kind: 'bool'; default: boolean }
   | { kind: 'int'; default: number; min: number; max: number }
   | { kind: 'ratio'; default: number }
-  | { kind: 'duration'; default: string; min?: number }
+  | { kind: 'duration'; default: string; min?: number; max?: string }
   | { kind: 'string'; default: string; secret?: boolean }
   | { kind: 'enum'; default: string; values: readonly string[] }
   | { kind: 'list'; default: string[]; item: ListItem };
@@ -40,14 +40,14 @@ export const SCHEMA: SectionSpec = {
     rate_limit_window: { kind: 'duration', default: '1h', min: 1 },
     max_calls_per_user: int(0, 0),
     max_calls_per_room: int(0, 0),
-    default_token_limit: int(100_000, 1, Number.MAX_SAFE_INTEGER),
+    default_token_limit: int(100_000, 1, 1_000_000_000_000),
     default_duration_limit: { kind: 'duration', default: '30m', min: 1 },
     warning_threshold: { kind: 'ratio', default: 0.8 },
     hard_stop: { kind: 'bool', default: true },
     ttl: {
       default_ttl: { kind: 'duration', default: '10m', min: 1 },
       max_ttl: { kind: 'duration', default: '1h', min: 1 },
-      enforcement_interval: { kind: 'duration', default: '30s', min: 10 },
+      enforcement_interval: { kind: 'duration', default: '30s', min: 10, max: '1h' },
       warning_threshold: { kind: 'ratio', default: 0.9 },
       hard_stop: { kind: 'bool', default: true },
     },
@@ -70,7 +70,7 @@ export const SCHEMA: SectionSpec = {
   agent: {
     kind: { kind: 'enum', default: 'echo', values: ['echo', 'websocket'] },
     url: { kind: 'string', default: '' },
-    echo_delay: { kind: 'duration', default: '200ms' },
+    echo_delay: { kind: 'duration', default: '200ms', max: '10s' },
     echo_tokens_per_second: int(10, 0, 1_000_000),
   },
   audit: {

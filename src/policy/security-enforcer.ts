@@ -21,8 +21,8 @@ export interface CallContext {
 
 /** A live call's hold on the concurrency limits, released exactly once when the call ends. */
 export class Reservation {
-  /** Whether the enforcer has taken this reservation back. */
-  released = false;
+  /** Whether the enforcer has taken this reservation back; private, so a copy cannot fake it. */
+  #released = false;
 
   constructor(
     readonly callId: string,
@@ -37,6 +37,18 @@ export class Reservation {
     /** The enforcer that issued it. */
     readonly issuer: SecurityEnforcer,
   ) {}
+
+  /** Whether the reservation has been returned. */
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** Marks the reservation returned; true only the first time, and only for a real one. */
+  static take(reservation: Reservation): boolean {
+    if (!(#released in reservation) || reservation.#released) return false;
+    reservation.#released = true;
+    return true;
+  }
 }
 
 /** The outcome of admission. */
@@ -111,7 +123,15 @@ export class SecurityEnforcer {
    * Checks the call against the policy and, when every rule passes, reserves its place.
    * A denial is logged as a security event; the caller writes the audit record.
    */
-  admit(call: CallContext): Admission {
+  admit(context: CallContext): Admission {
+    // Each field is read once, so what is checked is what is recorded.
+    const call: CallContext = {
+      callId: context.callId,
+      userId: context.userId,
+      roomId: context.roomId,
+      signalingEncrypted: context.signalingEncrypted,
+      signalingTls: context.signalingTls,
+    };
     const policy = this.#policy;
     const now = this.#clock();
     const valid = validIds(call);
@@ -130,9 +150,9 @@ export class SecurityEnforcer {
     }
 
     this.#rate.record(user, now);
-    // Per-user and per-room counts are kept only while a cap asks for them.
-    if (policy.voice.max_calls_per_user > 0) increment(this.#perUser, user);
-    if (policy.voice.max_calls_per_room > 0) increment(this.#perRoom, room);
+    // Counted whatever the caps are now, so a reload that turns a cap on counts every live call.
+    increment(this.#perUser, user);
+    increment(this.#perRoom, room);
     const reservation = new Reservation(
       call.callId,
       call.userId,
@@ -157,15 +177,10 @@ export class SecurityEnforcer {
 
   /** Returns a call's reservation. Safe to call any number of times; true only the first. */
   release(reservation: Reservation, reason = 'ended'): boolean {
-    if (reservation.released || reservation.issuer !== this) return false;
-    reservation.released = true;
+    if (reservation.issuer !== this || !Reservation.take(reservation)) return false;
     this.#live -= 1;
-    if (reservation.policy.voice.max_calls_per_user > 0) {
-      decrement(this.#perUser, reservation.userKey);
-    }
-    if (reservation.policy.voice.max_calls_per_room > 0) {
-      decrement(this.#perRoom, reservation.roomKey);
-    }
+    decrement(this.#perUser, reservation.userKey);
+    decrement(this.#perRoom, reservation.roomKey);
     if (!this.#log.wants(SECURITY_EVENTS.callUnregistered)) return true;
     this.#log.emit(SECURITY_EVENTS.callUnregistered, {
       call_id: reservation.callId,

@@ -36,6 +36,8 @@ export class SecurityLog {
   readonly #logger: Logger;
   /** Who else hears each event. */
   readonly #listeners = new Set<SecurityEventListener>();
+  /** Lines the logger could not write. */
+  #failedWrites = 0;
 
   constructor(logger: Logger) {
     this.#logger = logger;
@@ -52,6 +54,11 @@ export class SecurityLog {
     return new SecurityLog(pino({ level: 'silent' }));
   }
 
+  /** Lines that could not be written since start. */
+  get failedWrites(): number {
+    return this.#failedWrites;
+  }
+
   /** Adds a listener; returns a function that removes it. */
   listen(listener: SecurityEventListener): () => void {
     this.#listeners.add(listener);
@@ -66,12 +73,24 @@ export class SecurityLog {
   /** Logs one event. Denials, enforcements and violations are warnings; the rest are info. */
   emit(event: SecurityEventName, fields: SecurityEventFields): void {
     const level = LEVEL_OF[event];
-    if (this.#logger.isLevelEnabled(level)) this.#logger[level]({ event, ...fields }, event);
+    if (this.#logger.isLevelEnabled(level)) {
+      try {
+        this.#logger[level]({ event, ...fields }, event);
+      } catch {
+        // A log that cannot be written (a full disk) must not break the decision it records:
+        // admission and release go on, and the audit store still gets the call's record.
+        this.#failedWrites += 1;
+      }
+    }
     for (const listener of this.#listeners) {
       try {
         listener(event, fields);
       } catch (error) {
-        this.#logger.error({ event: 'security_listener_failed', err: error }, 'listener threw');
+        try {
+          this.#logger.error({ event: 'security_listener_failed', err: error }, 'listener threw');
+        } catch {
+          this.#failedWrites += 1;
+        }
       }
     }
   }

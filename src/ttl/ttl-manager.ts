@@ -15,13 +15,12 @@ export interface TtlStats {
 /**
  * The TTL manager: a session expires after `default_ttl` without media activity and never
  * lives past `max_ttl`. Activity refreshes the idle lifetime. The main thread checks every
- * session each `enforcement_interval`; media workers check their own calls every tick.
+ * session each `enforcement_interval` (see PolicyCore.startEnforcement); media workers check
+ * their own calls every tick.
  */
 export class TtlManager {
   readonly #sessions: CallSessions;
   readonly #clock: Clock;
-  /** The enforcement timer while it runs. */
-  #timer: NodeJS.Timeout | undefined;
 
   constructor(sessions: CallSessions, clock: Clock) {
     this.#sessions = sessions;
@@ -36,6 +35,7 @@ export class TtlManager {
 
   /** Milliseconds before the session expires, by whichever comes first of idle and absolute. */
   remaining(session: CallSession): number {
+    if (!this.#sessions.isOpen(session)) return 0;
     const slots = this.#sessions.slots;
     const index = session.handle.index;
     const now = this.#clock();
@@ -47,19 +47,6 @@ export class TtlManager {
   /** Checks every session's limits now. */
   enforceTtl(): void {
     this.#sessions.scan();
-  }
-
-  /** Runs enforceTtl every `intervalMs` until stopEnforcement. */
-  startEnforcement(intervalMs: number): void {
-    this.stopEnforcement();
-    this.#timer = setInterval(() => this.enforceTtl(), intervalMs);
-    this.#timer.unref();
-  }
-
-  /** Stops the enforcement timer. */
-  stopEnforcement(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
   }
 
   /** Counts and averages over live sessions. */

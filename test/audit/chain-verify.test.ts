@@ -40,6 +40,19 @@ describe('verify', () => {
     }
   }
 
+  it('keeps reporting a cut tail and head row after the store appends again', () => {
+    const path = storeOf(10);
+    tamper(path, 'DELETE FROM audit_records WHERE seq > 7; DELETE FROM audit_meta;');
+    const store = AuditStore.open(path);
+    store.append(makeRecord(11));
+    store.close();
+
+    const result = verify(path);
+    expect(result.ok).toBe(false);
+    expect(result.problem).toMatchObject({ seq: 8, kind: 'missing' });
+    expect(result.problem?.detail).toContain('head row was missing');
+  });
+
   it('finds an untouched chain intact', () => {
     expect(verify(storeOf(5))).toEqual({ ok: true, checked: 5 });
   });

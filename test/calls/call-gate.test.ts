@@ -191,3 +191,114 @@ describe('reservations under random sequences', () => {
     );
   });
 });
+
+describe('call gate records stay valid whatever comes in', () => {
+  it('commits a denial for an empty or malformed caller, and the records after it', () => {
+    const core = coreWith();
+    core.gate.start(callFrom('', '!room:example.org'));
+    core.gate.start(callFrom('@bad\ud800:example.org'));
+    const ok = core.gate.start(callFrom());
+    if (!ok.admitted) throw new Error(ok.reason);
+    core.gate.end(ok.session, { reason: '' });
+
+    expect(core.gate.pendingAuditRecords).toBe(0);
+    const records = core.audit.recent(10).reverse();
+    expect(records.map((r) => r.end_reason)).toEqual([
+      'invalid_user_id',
+      'invalid_user_id',
+      'unknown',
+    ]);
+    expect(records[0]?.caller).toBe('(none)');
+    expect(records[1]?.caller).toBe('@bad\ufffd:example.org');
+    expect(core.audit.verify().ok).toBe(true);
+  });
+
+  it('writes a record that does not end before it began when the clock steps back', () => {
+    const core = coreWith();
+    const result = core.gate.start(callFrom());
+    if (!result.admitted) throw new Error(result.reason);
+    core.clock.advance(-5_000);
+    const ended = core.gate.end(result.session, { reason: 'caller_hangup' });
+    expect(ended?.committed).toBe(true);
+    expect(ended?.record.duration).toBe(0);
+  });
+
+  it('caps token counts at what an audit record can hold', () => {
+    const core = coreWith({ hard_stop: false });
+    const result = core.gate.start(callFrom());
+    if (!result.admitted) throw new Error(result.reason);
+    core.budget.recordTokenUsage(result.session, Number.MAX_SAFE_INTEGER, 0);
+    core.budget.recordTokenUsage(result.session, Number.MAX_SAFE_INTEGER, 0);
+    const ended = core.gate.end(result.session, { reason: 'caller_hangup' });
+    expect(ended?.committed).toBe(true);
+    expect(ended?.record.token_usage.input_tokens).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it('refuses a call id no record could carry, before admission', () => {
+    const core = coreWith();
+    expect(() => core.gate.start(callFrom(undefined, undefined, { callId: '' }))).toThrow(
+      TypeError,
+    );
+    expect(() => core.gate.start(callFrom(undefined, undefined, { callId: 'a\nb' }))).toThrow(
+      /callId must be/,
+    );
+    expect(core.enforcer.liveCalls).toBe(0);
+    expect(core.enforcer.rateLimitState.activeUsers).toBe(0);
+  });
+
+  it('sets aside a record the store refuses as invalid, so later records still commit', () => {
+    const core = coreWith();
+    const failures: unknown[] = [];
+    core.gate.onAuditFailure((_, error) => {
+      failures.push(error);
+      throw new Error('a listener that throws changes nothing');
+    });
+    const realAppend = core.audit.append.bind(core.audit);
+    let first = true;
+    core.audit.append = (record) => {
+      if (first) {
+        first = false;
+        return realAppend({ ...record, state: 'bogus' as never });
+      }
+      return realAppend(record);
+    };
+    core.gate.start(callFrom('', '!room:example.org'));
+    core.gate.start(callFrom('@x:example.org', '#not-a-room'));
+    expect(failures).toHaveLength(1);
+    expect(core.gate.rejectedAuditRecords).toHaveLength(1);
+    expect(core.audit.count()).toBe(1);
+    expect(core.gate.pendingAuditRecords).toBe(0);
+  });
+});
+
+describe('a security log that cannot be written', () => {
+  it('takes no reservation with it: admission and release go on', async () => {
+    const { SecurityLog } = await import('../../src/telemetry/security-log.js');
+    const { createPolicyCore } = await import('../../src/calls/policy-core.js');
+    const { AuditStore } = await import('../../src/audit/audit-store.js');
+    const { pino } = await import('pino');
+    const { voiceWith, ManualClock } = await import('../policy/helpers.js');
+    const broken = {
+      write: () => {
+        throw new Error('ENOSPC');
+      },
+    };
+    const log = new SecurityLog(pino({ level: 'info' }, broken));
+    const clock = new ManualClock();
+    const audit = AuditStore.open(':memory:');
+    const core = createPolicyCore(voiceWith({ max_concurrent_calls: 1 }), {
+      clock: clock.now,
+      log,
+      audit,
+      callee: '@bridge:example.org',
+    });
+    for (let i = 0; i < 3; i++) {
+      const result = core.gate.start(callFrom(`@u${i}:example.org`));
+      if (!result.admitted) throw new Error(result.reason);
+      core.gate.end(result.session, { reason: 'caller_hangup' });
+    }
+    expect(core.enforcer.liveCalls).toBe(0);
+    expect(audit.count()).toBe(3);
+    expect(log.failedWrites).toBeGreaterThan(0);
+  });
+});

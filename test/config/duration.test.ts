@@ -38,3 +38,12 @@ describe('formatDuration', () => {
     expect(formatDuration(1_800_000)).toBe('30m');
   });
 });
+
+describe('parseDuration order', () => {
+  it.each(['1h1h', '30m1h', '1s1m', '5ms5ms'])(
+    'refuses repeated or out-of-order units in %j',
+    (text) => {
+      expect(parseDuration(text)).toBeUndefined();
+    },
+  );
+});

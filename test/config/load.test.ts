@@ -224,3 +224,57 @@ describe('policy version', () => {
     expect(policyVersion(a.voice)).toMatch(/^[0-9a-f]{16}$/);
   });
 });
+
+describe('configuration errors never echo secrets or control characters', () => {
+  it('shows no part of the file in a syntax error', () => {
+    const problems = problemsOf('[matrix]\naccess_token = "syt_leak\n');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^\(syntax\): .*\(line 2, column \d+\)$/);
+    expect(problems.join()).not.toContain('syt_leak');
+  });
+
+  it('does not echo a secret of the wrong type', () => {
+    const problems = problemsOf('[matrix]\naccess_token = ["syt_leak"]\n[admin]\ntoken = 12345');
+    expect(problems).toEqual([
+      'matrix.access_token: expected a string, got a list',
+      'admin.token: expected a string, got a number',
+    ]);
+  });
+
+  it('refuses a homeserver URL that carries a password, without echoing it', () => {
+    const problems = problemsOf('[matrix]\nhomeserver_url = "https://bot:hunter2@hs.example"');
+    expect(problems).toEqual([
+      'matrix.homeserver_url: must not hold a user name or password: give the access token instead',
+    ]);
+  });
+
+  it('escapes C1 controls and direction overrides in values', () => {
+    const problems = problemsOf('[voice]\nblocked_users = ["\u009b2J\u202e"]');
+    expect(problems[0]).toContain('\\u{9b}2J\\u{202e}');
+  });
+
+  it('names non-finite numbers as they are', () => {
+    expect(problemsOf('[voice]\nwarning_threshold = nan')[0]).toContain('got NaN');
+  });
+
+  it('treats names of built-in object properties as unknown keys', () => {
+    expect(problemsOf('[voice]\ntoString = 1\nconstructor = 2')).toEqual([
+      'voice.toString: unknown key',
+      'voice.constructor: unknown key',
+    ]);
+  });
+
+  it('refuses an enforcement interval a timer cannot hold', () => {
+    expect(problemsOf('[voice.ttl]\nenforcement_interval = "25d"')[0]).toContain('from 10ms to 1h');
+  });
+
+  it('refuses a secret file that is not a small regular file', () => {
+    const problems: string[] = [];
+    try {
+      parseConfig('[matrix]\naccess_token_file = "/dev/zero"', 'x');
+    } catch (error) {
+      problems.push(...(error as ConfigError).problems.map((p) => p.message));
+    }
+    expect(problems).toEqual(['cannot read "/dev/zero": not a regular file']);
+  });
+});

@@ -273,3 +273,38 @@ describe('policy reload', () => {
     expect(reasonOf(enforcer.admit(callFrom('@a:example.org')))).toBe('user_blocked');
   });
 });
+
+describe('reservations', () => {
+  it('cannot be released through a copy', () => {
+    const { enforcer } = enforcerWith();
+    const admission = enforcer.admit(callFrom());
+    if (!admission.admitted) throw new Error('refused');
+    const copy = { ...admission.reservation } as typeof admission.reservation;
+    expect(enforcer.release(copy)).toBe(false);
+    expect(enforcer.liveCalls).toBe(1);
+    expect(enforcer.release(admission.reservation)).toBe(true);
+    expect(enforcer.liveCalls).toBe(0);
+  });
+
+  it('counts per-user calls made before a reload that turns the cap on', () => {
+    const { enforcer } = enforcerWith({ max_calls_per_user: 0 });
+    enforcer.admit(callFrom('@a:example.org'));
+    enforcer.admit(callFrom('@a:example.org'));
+    enforcer.updatePolicy(voiceWith({ max_calls_per_user: 2 }));
+    expect(reasonOf(enforcer.admit(callFrom('@a:example.org')))).toBe(
+      'max_calls_per_user_exceeded',
+    );
+  });
+
+  it('checks and records the same ids even when the context changes under it', () => {
+    const { enforcer } = enforcerWith({ blocked_users: ['@evil:spam.example'] });
+    let reads = 0;
+    const call = callFrom();
+    Object.defineProperty(call, 'userId', {
+      get: () => (reads++ === 0 ? '@good:example.org' : '@evil:spam.example'),
+    });
+    const admission = enforcer.admit(call);
+    expect(admission.admitted).toBe(true);
+    if (admission.admitted) expect(admission.reservation.userId).toBe('@good:example.org');
+  });
+});

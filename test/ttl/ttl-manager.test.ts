@@ -125,16 +125,4 @@ describe('TTL manager', () => {
       average_remaining: (500 + 10_000) / 2,
     });
   });
-
-  it('runs the scan on its interval until stopped', async () => {
-    const core = coreWith({ ttl: ttlOf(1, 3_600_000) });
-    const stops: string[] = [];
-    core.sessions.onStop((_, reason) => stops.push(reason));
-    core.gate.start(callFrom());
-    core.clock.advance(5);
-    core.ttl.startEnforcement(10);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    core.ttl.stopEnforcement();
-    expect(stops).toEqual(['ttl_expired']);
-  });
 });

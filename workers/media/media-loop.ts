@@ -1,4 +1,5 @@
 import { AudioCore, RegionAllocator, createAudioMemory } from '../../src/engine/audio-core.js';
+import { systemClock } from '../../src/clock.js';
 import { checkSlot } from '../../src/engine/limit-check.js';
 import { I32, SlotTable } from '../../src/engine/slot-table.js';
 import { stopReasonCode } from '../../src/engine/stop-reason.js';
@@ -91,7 +92,7 @@ export async function runMediaLoop(task: MediaLoopTask): Promise<void> {
   const tick = (): void => {
     const scheduled = started + tickCount * task.tickMs;
     const late = Math.max(0, performance.now() - scheduled);
-    const now = Date.now();
+    const now = systemClock();
     for (const call of calls.values()) {
       const { index } = call.spec.slot;
       if (!slots.isLive(call.spec.slot) || slots.load(index, I32.stopReason) !== 0) continue;
