@@ -20,7 +20,7 @@ export interface AuditSink {
 /** The outcome of asking to start a call. */
 export type GateResult =
   | { admitted: true; session: CallSession }
-  | { admitted: false; reason: DenialReason; record: AuditRecord };
+  | { admitted: false; reason: DenialReason; record: AuditRecord; committed: boolean };
 
 /** How a call ended, for its audit record. */
 export interface CallEnd {
@@ -117,8 +117,8 @@ export class CallGate {
         ],
         violations: [],
       };
-      this.#commit(record);
-      return { admitted: false, reason: admission.reason, record };
+      const committed = this.#commit(record);
+      return { admitted: false, reason: admission.reason, record, committed };
     }
 
     let session: CallSession;

@@ -91,7 +91,7 @@ export function runPolicySimulation(
       });
       if (!result.admitted) {
         summary.denied[result.reason] = (summary.denied[result.reason] ?? 0) + 1;
-        summary.recordsCommitted += 1;
+        if (result.committed) summary.recordsCommitted += 1;
         continue;
       }
       summary.admitted += 1;
