@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { CallSession } from '../engine/call-session.js';
 import type { CallSessions } from '../engine/call-sessions.js';
-import { F64 } from '../engine/slot-table.js';
+import { F64, type SlotTable } from '../engine/slot-table.js';
 
 /** What the TTL manager reports about live sessions. Milliseconds. */
 export interface TtlStats {
@@ -36,12 +36,7 @@ export class TtlManager {
   /** Milliseconds before the session expires, by whichever comes first of idle and absolute. */
   remaining(session: CallSession): number {
     if (!this.#sessions.isOpen(session)) return 0;
-    const slots = this.#sessions.slots;
-    const index = session.handle.index;
-    const now = this.#clock();
-    const idleLeft = slots.get(index, F64.lastActivityAt) + slots.get(index, F64.idleTtl) - now;
-    const maxLeft = slots.get(index, F64.maxTtlDeadline) - now;
-    return Math.max(0, Math.min(idleLeft, maxLeft));
+    return lifetimeOf(this.#sessions.slots, session.handle.index, this.#clock()).remaining;
   }
 
   /** Checks every session's limits now. */
@@ -57,18 +52,10 @@ export class TtlManager {
     let soon = 0;
     let remainingSum = 0;
     for (const session of this.#sessions.live()) {
-      const index = session.handle.index;
-      const startedAt = slots.get(index, F64.startedAt);
-      const idleTtl = slots.get(index, F64.idleTtl);
-      const idleLeft = slots.get(index, F64.lastActivityAt) + idleTtl - now;
-      const maxTtlDeadline = slots.get(index, F64.maxTtlDeadline);
-      const maxLeft = maxTtlDeadline - now;
-      const warnShare = 1 - slots.get(index, F64.ttlWarningRatio);
+      const lifetime = lifetimeOf(slots, session.handle.index, now);
       total += 1;
-      remainingSum += Math.max(0, Math.min(idleLeft, maxLeft));
-      if (idleLeft <= idleTtl * warnShare || maxLeft <= (maxTtlDeadline - startedAt) * warnShare) {
-        soon += 1;
-      }
+      remainingSum += lifetime.remaining;
+      if (lifetime.warned) soon += 1;
     }
     return {
       total_sessions: total,
@@ -76,4 +63,22 @@ export class TtlManager {
       average_remaining: total === 0 ? 0 : remainingSum / total,
     };
   }
+}
+
+/** Where a session stands against its idle and absolute lifetimes at `now`. */
+function lifetimeOf(
+  slots: SlotTable,
+  index: number,
+  now: number,
+): { remaining: number; warned: boolean } {
+  const idleTtl = slots.get(index, F64.idleTtl);
+  const idleLeft = slots.get(index, F64.lastActivityAt) + idleTtl - now;
+  const maxDeadline = slots.get(index, F64.maxTtlDeadline);
+  const maxLeft = maxDeadline - now;
+  const warnShare = 1 - slots.get(index, F64.ttlWarningRatio);
+  const maxSpan = maxDeadline - slots.get(index, F64.startedAt);
+  return {
+    remaining: Math.max(0, Math.min(idleLeft, maxLeft)),
+    warned: idleLeft <= idleTtl * warnShare || maxLeft <= maxSpan * warnShare,
+  };
 }
