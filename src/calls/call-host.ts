@@ -167,6 +167,13 @@ export class CallHost {
     return this.#end(call, { reason, byBridge: false, state: 'ended' });
   }
 
+  /** The bridge ends a call for `reason` (an unsupported renegotiation, say), telling the caller. */
+  hangupByBridge(callId: string, reason: string): Promise<AuditRecord | undefined> {
+    const call = this.#calls.get(callId);
+    if (call === undefined) return Promise.resolve(undefined);
+    return this.#end(call, { reason, byBridge: true, state: 'ended' });
+  }
+
   /** Ends every live call with `reason`, telling each caller. */
   async shutdown(reason: StopReason = 'shutdown'): Promise<void> {
     await Promise.all(
