@@ -210,14 +210,8 @@ export class SecurityEnforcer {
     now: number,
   ): DenialReason | undefined {
     const voice = policy.voice;
-    if (policy.blockedUsers.matches(user)) return 'user_blocked';
-    if (policy.blockedRooms.matches(room)) return 'room_blocked';
-    if (!policy.allowedUsers.isEmpty && !policy.allowedUsers.matches(user)) {
-      return 'user_not_in_allowlist';
-    }
-    if (!policy.allowedRooms.isEmpty && !policy.allowedRooms.matches(room)) {
-      return 'room_not_in_allowlist';
-    }
+    const listed = policy.accessRefusal(user, room);
+    if (listed !== undefined) return listed;
     if (voice.require_e2ee && call.signalingEncrypted !== true) return 'e2ee_required';
     if (voice.require_signaling_tls && call.signalingTls !== true) return 'signaling_tls_required';
 

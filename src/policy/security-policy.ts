@@ -1,6 +1,7 @@
 import { policyVersion } from '../config/policy-version.js';
 import type { VoiceConfig } from '../config/types.js';
 import { AccessList } from './access-list.js';
+import type { DenialReason } from './denial.js';
 
 /**
  * One version of the security policy, fixed once built: the access lists ready to match,
@@ -23,5 +24,27 @@ export class SecurityPolicy {
     this.blockedUsers = new AccessList(voice.blocked_users);
     this.allowedRooms = new AccessList(voice.allowed_rooms);
     this.blockedRooms = new AccessList(voice.blocked_rooms);
+  }
+
+  /**
+   * What the access lists say of a caller in a room, blocks before allows; undefined when they
+   * allow it. Ids must be valid and passed through normalizeId.
+   */
+  accessRefusal(user: string, room: string): DenialReason | undefined {
+    if (this.blockedUsers.matches(user)) return 'user_blocked';
+    if (this.blockedRooms.matches(room)) return 'room_blocked';
+    if (!this.allowedUsers.isEmpty && !this.allowedUsers.matches(user))
+      return 'user_not_in_allowlist';
+    if (!this.allowedRooms.isEmpty && !this.allowedRooms.matches(room))
+      return 'room_not_in_allowlist';
+    return undefined;
+  }
+
+  /** What the room lists alone say of a room (normalized); undefined when they allow it. */
+  roomRefusal(room: string): 'room_blocked' | 'room_not_in_allowlist' | undefined {
+    if (this.blockedRooms.matches(room)) return 'room_blocked';
+    if (!this.allowedRooms.isEmpty && !this.allowedRooms.matches(room))
+      return 'room_not_in_allowlist';
+    return undefined;
   }
 }
