@@ -75,7 +75,7 @@ export class MatrixBridge {
     this.#sync.start();
   }
 
-  /** Stops syncing (after the request in flight). */
+  /** Stops syncing. */
   stop(): Promise<void> {
     return this.#sync.stop();
   }

@@ -99,12 +99,18 @@ export class MatrixClient {
   }
 
   /** One sync request; long-polls for up to `timeoutMs`. */
-  sync(options: { since?: string; filter?: string; timeoutMs: number }): Promise<SyncResponse> {
+  sync(options: {
+    since?: string;
+    filter?: string;
+    timeoutMs: number;
+    signal?: AbortSignal;
+  }): Promise<SyncResponse> {
     return this.http.request<SyncResponse>({
       method: 'GET',
       path: `${V3}/sync`,
       query: { since: options.since, filter: options.filter, timeout: options.timeoutMs },
       timeoutMs: options.timeoutMs + 30_000,
+      signal: options.signal,
     });
   }
 

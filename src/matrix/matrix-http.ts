@@ -26,6 +26,8 @@ export interface MatrixRequest {
   timeoutMs?: number;
   /** Send without the access token (login). */
   anonymous?: boolean;
+  /** Gives the request up (a long-poll, when the bridge stops). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -94,6 +96,12 @@ export class MatrixHttp {
       request.on('error', (error) => {
         reject(new MatrixError('network_error', `${what}: ${error.message}`, { cause: error }));
       });
+      const abort = (): void => {
+        request.destroy(new MatrixError('gave_up', `${what}: given up`));
+      };
+      if (req.signal?.aborted === true) abort();
+      req.signal?.addEventListener('abort', abort, { once: true });
+      request.on('close', () => req.signal?.removeEventListener('abort', abort));
       request.end(body);
     });
   }

@@ -60,7 +60,7 @@ export class SyncLoop {
     this.#stopped = this.#run();
   }
 
-  /** Stops after the request in flight (at most one long-poll timeout). */
+  /** Stops: gives up the long-poll in flight; a batch being handled is finished first. */
   async stop(): Promise<void> {
     this.#running = false;
     this.#wake.abort();
@@ -81,6 +81,7 @@ export class SyncLoop {
           since,
           filter,
           timeoutMs: since === undefined ? 0 : timeoutMs,
+          signal: this.#wake.signal,
         });
         if (typeof sync.next_batch !== 'string' || sync.next_batch === '') {
           throw new MatrixError('bad_response', 'sync answer lacks next_batch');
@@ -90,6 +91,7 @@ export class SyncLoop {
         since = sync.next_batch;
         failures = 0;
       } catch (error) {
+        if (!this.#running) break;
         failures += 1;
         const backoff =
           Math.min(60_000, 500 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2);
