@@ -4,7 +4,14 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   {
     // Plain-JS fixtures and probes sit outside the TypeScript project that type-aware linting needs.
-    ignores: ['dist/**', 'build/**', 'node_modules/**', 'assembly/**', '**/*.mjs', 'eslint.config.js'],
+    ignores: [
+      'dist/**',
+      'build/**',
+      'node_modules/**',
+      'assembly/**',
+      '**/*.mjs',
+      'eslint.config.js',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -115,7 +115,8 @@ export class CallHost {
       return { accepted: false, reason: started.reason, record: started.record };
 
     const { session } = started;
-    let call: HostedCall | undefined;
+    // The peer's callbacks need the call, which needs the peer: they reach it through here.
+    const ref: { call?: HostedCall } = {};
     let peer: CallPeer;
     try {
       peer = new CallPeer({
@@ -125,11 +126,16 @@ export class CallHost {
         portRangeEnd: this.#media.port_range_end || undefined,
         iceServers: this.#media.ice_servers,
         onLocalCandidates: (batch) => incoming.signals.candidates(batch),
-        onRtp: (packet) => call?.leg?.receive(packet),
-        onClosed: (reason) => {
-          if (call !== undefined)
-            void this.#end(call, { reason: 'transport_failed', byBridge: true, state: 'failed' });
-          void reason;
+        onRtp: (packet) => ref.call?.leg?.receive(packet),
+        // Our own close comes back here too; by then the call is already ending.
+        onClosed: () => {
+          if (ref.call !== undefined) {
+            void this.#end(ref.call, {
+              reason: 'transport_failed',
+              byBridge: true,
+              state: 'failed',
+            });
+          }
         },
       });
     } catch (error) {
@@ -138,7 +144,8 @@ export class CallHost {
       if (ended === undefined) throw error;
       return { accepted: false, reason: 'media_unavailable', record: ended.record };
     }
-    call = new HostedCall(session, peer);
+    const call = new HostedCall(session, peer);
+    ref.call = call;
     this.#calls.set(session.callId, call);
     this.#signals.set(session.callId, incoming.signals);
 

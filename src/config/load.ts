@@ -311,6 +311,7 @@ function show(value: unknown): string {
 /** Escapes C0 and C1 controls and bidirectional formatting characters as \u{...}. */
 export function escapeForTerminal(text: string): string {
   return text.replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
     /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
     (c) => `\\u{${c.charCodeAt(0).toString(16)}}`,
   );

@@ -144,7 +144,7 @@ export class MatrixBridge {
     if (crypto === undefined) return;
     try {
       const clear = await crypto.decrypt(event, roomId);
-      ready.push({ roomId, event: clear.event as RawEvent, encrypted: clear.encrypted });
+      ready.push({ roomId, event: clear.event, encrypted: clear.encrypted });
     } catch (error) {
       if (error instanceof CryptoError && error.code === 'undecryptable' && Date.now() < until) {
         if (this.#waiting.length < RETRY_UNDECRYPTABLE_MAX)
