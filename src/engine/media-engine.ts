@@ -257,8 +257,8 @@ export class MediaEngine {
           new Error(`media worker refused call ${message.callId}: ${message.message}`),
         );
         break;
-      case 'stop':
-        leg.stopDetail = message.detail;
+      case 'check':
+        leg.stopDetail ??= message.detail;
         this.#sessions.check(leg.session);
         break;
     }

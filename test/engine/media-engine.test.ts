@@ -51,6 +51,18 @@ describe('media engine', () => {
     expect(record?.events.map((e) => e.event)).toContain('voice_budget_enforced');
   });
 
+  it('reports a soft overrun from the loop at once, once, and lets the call go on', async () => {
+    const { call, stops } = await setup({ default_token_limit: 30, hard_stop: false }, 50);
+    const { session, leg } = await call();
+    await talk([leg], 100);
+    await settle(100);
+    expect(stops).toEqual([]);
+    expect(session.violations).toEqual(['budget_exceeded']);
+    const names = session.events.map((e) => e.event);
+    expect(names.filter((n) => n === 'voice_limit_violation')).toHaveLength(1);
+    expect(names).toContain('voice_budget_warning');
+  });
+
   it('ends only the calls of a worker that dies, and a new worker takes its place', async () => {
     const { core, engine, call, stops } = await setup();
     const calls = await Promise.all([call(), call(), call(), call()]);

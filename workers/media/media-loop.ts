@@ -36,7 +36,7 @@ export async function runMediaLoop(task: MediaLoopTask): Promise<void> {
   /** Raises a call's stop flag from the worker and tells the main thread. */
   const stop = (call: MediaCall, reason: 'agent_hangup' | 'agent_error', detail?: string): void => {
     if (slots.isLive(call.spec.slot)) slots.raiseStop(call.spec.slot.index, stopReasonCode(reason));
-    post({ type: 'stop', callId: call.spec.callId, detail });
+    post({ type: 'check', callId: call.spec.callId, detail });
   };
 
   const add = (spec: MediaCallSpec): void => {
@@ -97,8 +97,7 @@ export async function runMediaLoop(task: MediaLoopTask): Promise<void> {
       const { index } = call.spec.slot;
       if (!slots.isLive(call.spec.slot) || slots.load(index, I32.stopReason) !== 0) continue;
       call.tick(now, late);
-      checkSlot(slots, index, now);
-      if (slots.load(index, I32.stopReason) !== 0) post({ type: 'stop', callId: call.spec.callId });
+      if (checkSlot(slots, index, now) !== 0) post({ type: 'check', callId: call.spec.callId });
     }
 
     lateness.push(late);

@@ -30,8 +30,11 @@ export type FromWorker =
   | { type: 'added'; callId: string }
   | { type: 'add_failed'; callId: string; message: string }
   | { type: 'removed'; callId: string }
-  /** A call's stop flag went up in the worker (a limit, the agent); read the reason from its slot. */
-  | { type: 'stop'; callId: string; detail?: string }
+  /**
+   * A call's slot changed in the worker (a limit reached or warned of, a stop raised by the
+   * agent): the main thread checks the slot now rather than at its next scan.
+   */
+  | { type: 'check'; callId: string; detail?: string }
   /** Lateness of the loop's ticks since the last report, in ms. */
   | { type: 'ticks'; count: number; latenessMs: number[] };
 
