@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { mkdirSync, realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import { AuditStore } from './audit/audit-store.js';
 import { runReportCommand, type CommandIo } from './audit/report-command.js';
 import { buildSecurityReport, formatSecurityReport } from './audit/security-report.js';
 import { ConfigError, formatEffectiveConfig, loadConfigFile, parseConfig } from './config/load.js';
+import { policyVersion } from './config/policy-version.js';
 import { runPolicySimulation } from './simulation/policy-simulation.js';
 import { SecurityLog } from './telemetry/security-log.js';
 
@@ -28,9 +29,18 @@ const SIMULATE_USAGE = `usage: voicebridge simulate [--config FILE] [--hours N] 
                   of the server spam.example so that denials show)
   --hours N       simulated hours (default 2)
   --seed N        seed of the synthetic callers (default 7)
-  --audit PATH    audit store to write (default .voicebridge/simulation-audit.db)
-  --events PATH   security event log, JSON lines (default .voicebridge/simulation-events.jsonl)
+  --audit PATH    audit store to write (default .voicebridge/simulation-audit.db, started
+                  afresh each run; a store named here is appended to)
+  --events PATH   security event log, JSON lines (default .voicebridge/simulation-events.jsonl,
+                  started afresh each run)
+
+The synthetic callers: @user0..19, @chatty0..2 (talk long, heavy token use), @idle0..1
+(silent: idle TTL), @redialer (calls every minute: rate limit) and @plaintext (unencrypted
+signaling) on example.org, and @spammer on spam.example.
 `;
+
+const DEFAULT_AUDIT = '.voicebridge/simulation-audit.db';
+const DEFAULT_EVENTS = '.voicebridge/simulation-events.jsonl';
 
 /** The policy `simulate` uses when no config file is given. */
 const SIMULATION_DEFAULTS = `
@@ -61,13 +71,23 @@ export function main(argv: string[], io: CommandIo): number {
 }
 
 function checkConfig(args: string[], io: CommandIo): number {
+  const usage =
+    'usage: voicebridge check-config FILE\n\n' +
+    'Validates FILE and prints the effective configuration (secrets redacted) with its policy\n' +
+    'version; exits 2 and prints every error when it is not valid.\n';
+  if (args[0] === '--help' || args[0] === '-h') {
+    io.stdout(usage);
+    return 0;
+  }
   if (args.length !== 1 || args[0] === undefined || args[0].startsWith('-')) {
-    io.stderr('usage: voicebridge check-config FILE\n');
+    io.stderr(usage);
     return 2;
   }
   try {
     const config = loadConfigFile(args[0]);
-    io.stdout(formatEffectiveConfig(config) + '\n');
+    io.stdout(
+      `# policy version ${policyVersion(config.voice)}\n${formatEffectiveConfig(config)}\n`,
+    );
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -87,8 +107,8 @@ function simulate(args: string[], io: CommandIo): number {
         config: { type: 'string' },
         hours: { type: 'string', default: '2' },
         seed: { type: 'string', default: '7' },
-        audit: { type: 'string', default: '.voicebridge/simulation-audit.db' },
-        events: { type: 'string', default: '.voicebridge/simulation-events.jsonl' },
+        audit: { type: 'string' },
+        events: { type: 'string', default: DEFAULT_EVENTS },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -129,14 +149,19 @@ function simulate(args: string[], io: CommandIo): number {
     return 2;
   }
 
+  // The default files belong to the simulation: each run starts them afresh.
+  const auditPath = values.audit ?? DEFAULT_AUDIT;
+  if (values.audit === undefined) {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(DEFAULT_AUDIT + suffix, { force: true });
+  }
   mkdirSync(dirname(values.events), { recursive: true });
   const log = new SecurityLog(
     pino(
       { level: 'info', base: { component: 'security' } },
-      pino.destination({ dest: values.events, sync: true, mode: 0o600 }),
+      pino.destination({ dest: values.events, sync: true, mode: 0o600, append: false }),
     ),
   );
-  const audit = AuditStore.open(values.audit);
+  const audit = AuditStore.open(auditPath);
   try {
     const started = performance.now();
     const summary = runPolicySimulation(config.voice, { log, audit, hours, seed });
@@ -148,7 +173,7 @@ function simulate(args: string[], io: CommandIo): number {
         `  denied:   ${formatCounts(summary.denied)}`,
         `  ended:    ${formatCounts(summary.ended)}`,
         `  security events: ${values.events}`,
-        `  audit store:     ${values.audit}`,
+        `  audit store:     ${auditPath}`,
         '',
       ].join('\n'),
     );
@@ -184,6 +209,13 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A reader that stops early (`| head`) is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   process.exitCode = main(process.argv.slice(2), {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),

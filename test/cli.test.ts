@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { AuditStore } from '../src/audit/audit-store.js';
 import { main } from '../src/cli.js';
@@ -14,7 +14,15 @@ function run(argv: string[]): { code: number; stdout: string; stderr: string } {
   return { code, stdout, stderr };
 }
 
-const scratch = (): string => mkdtempSync(join(tmpdir(), 'voicebridge-cli-'));
+const scratches: string[] = [];
+const scratch = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'voicebridge-cli-'));
+  scratches.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('voicebridge check-config', () => {
   it('prints the effective config with secrets redacted and exits 0', () => {

@@ -1,7 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 
 import { formatDuration, parseDuration } from './duration.js';
+import { isUserId } from './matrix-id.js';
 import { SCHEMA, checkListItem, isField, type FieldSpec, type SectionSpec } from './schema.js';
 import type { Config } from './types.js';
 
@@ -203,6 +205,15 @@ function readSecrets(config: Config, secrets: SecretSources, problems: ConfigPro
 }
 
 /** The file's value wins, then the environment, then the named file. */
+function isReadableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function readSecret(
   inline: string,
   fromEnv: string | undefined,
@@ -211,6 +222,9 @@ function readSecret(
   secrets: SecretSources,
   problems: ConfigProblem[],
 ): string {
+  if (inline !== '' && file !== '') {
+    problems.push({ key: fileKey, message: 'is set as well as the secret itself: keep one' });
+  }
   if (inline !== '') return inline;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (file === '') return '';
@@ -226,7 +240,26 @@ function readSecret(
 }
 
 function checkAcrossKeys(config: Config, problems: ConfigProblem[]): void {
-  const { voice, matrix, media, agent } = config;
+  const { voice, matrix, media, agent, audit } = config;
+  if (matrix.user_id !== '' && !isUserId(matrix.user_id)) {
+    problems.push({
+      key: 'matrix.user_id',
+      message: `expected a Matrix user id, got ${show(matrix.user_id)}`,
+    });
+  }
+  if (isIP(media.bind_address) === 0) {
+    problems.push({
+      key: 'media.bind_address',
+      message: `expected an IP address, got ${show(media.bind_address)}`,
+    });
+  }
+  for (const key of ['matrix.ca_file', 'agent.ca_file'] as const) {
+    const file = key === 'matrix.ca_file' ? matrix.ca_file : agent.ca_file;
+    if (file !== '' && !isReadableFile(file)) {
+      problems.push({ key, message: `cannot read ${show(file)}` });
+    }
+  }
+  if (audit.path === '') problems.push({ key: 'audit.path', message: 'must name a file' });
   if (voice.ttl.default_ttl > voice.ttl.max_ttl) {
     problems.push({
       key: 'voice.ttl.default_ttl',

@@ -48,3 +48,14 @@ export function serverNameOf(id: string): string | undefined {
   const colon = id.indexOf(':');
   return colon < 0 ? undefined : id.slice(colon + 1);
 }
+
+/** The id with its server part lower-cased, so `@a:Example.org` and `@a:example.org` match. */
+export function normalizeId(id: string): string {
+  const colon = id.indexOf(':');
+  if (colon < 0) return id;
+  for (let i = colon + 1; i < id.length; i++) {
+    const code = id.charCodeAt(i);
+    if (code >= 65 && code <= 90) return id.slice(0, colon + 1) + id.slice(colon + 1).toLowerCase();
+  }
+  return id;
+}

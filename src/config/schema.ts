@@ -72,6 +72,8 @@ export const SCHEMA: SectionSpec = {
     url: { kind: 'string', default: '' },
     echo_delay: { kind: 'duration', default: '200ms', max: '10s' },
     echo_tokens_per_second: int(10, 0, 1_000_000),
+    ca_file: { kind: 'string', default: '' },
+    connect_timeout: { kind: 'duration', default: '5s', min: 100, max: '60s' },
   },
   audit: {
     path: { kind: 'string', default: 'voicebridge-audit.db' },

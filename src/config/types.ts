@@ -78,6 +78,10 @@ export interface AgentConfig {
   echo_delay: number;
   /** Tokens the echo agent reports per second of voiced audio. */
   echo_tokens_per_second: number;
+  /** Extra CA certificates (PEM) trusted for a wss:// agent. */
+  ca_file: string;
+  /** How long a WebSocket agent may take to accept a call's connection. */
+  connect_timeout: number;
 }
 
 /** The audit store: the `[audit]` section. */

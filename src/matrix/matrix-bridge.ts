@@ -1,6 +1,5 @@
-import { normalizeId } from '../policy/access-list.js';
 import type { SecurityPolicy } from '../policy/security-policy.js';
-import { isRoomId, isUserId } from '../config/matrix-id.js';
+import { isRoomId, isUserId, normalizeId } from '../config/matrix-id.js';
 import type { BridgeCrypto } from './crypto/index.js';
 import { CryptoError } from './crypto/index.js';
 import type { MatrixClient } from './matrix-client.js';

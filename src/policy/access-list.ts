@@ -1,4 +1,4 @@
-import { serverNameOf } from '../config/matrix-id.js';
+import { normalizeId, serverNameOf } from '../config/matrix-id.js';
 
 /**
  * A list of Matrix ids and whole-server patterns (`@*:example.org`, `!*:example.org`).
@@ -47,15 +47,4 @@ export class AccessList {
     const server = serverNameOf(id);
     return server !== undefined && this.#servers.has(server);
   }
-}
-
-/** The id with its server part lower-cased, so `@a:Example.org` and `@a:example.org` match. */
-export function normalizeId(id: string): string {
-  const colon = id.indexOf(':');
-  if (colon < 0) return id;
-  for (let i = colon + 1; i < id.length; i++) {
-    const code = id.charCodeAt(i);
-    if (code >= 65 && code <= 90) return id.slice(0, colon + 1) + id.slice(colon + 1).toLowerCase();
-  }
-  return id;
 }

@@ -1,8 +1,7 @@
-import { isRoomId, isUserId } from '../config/matrix-id.js';
+import { isRoomId, isUserId, normalizeId } from '../config/matrix-id.js';
 import type { VoiceConfig } from '../config/types.js';
 import type { Clock } from '../clock.js';
 import { SECURITY_EVENTS, type SecurityLog } from '../telemetry/security-log.js';
-import { normalizeId } from './access-list.js';
 import type { DenialReason } from './denial.js';
 import { SlidingWindowRateLimiter } from './rate-limiter.js';
 import { SecurityPolicy } from './security-policy.js';

@@ -39,7 +39,8 @@ export function runPolicySimulation(
   voice: VoiceConfig,
   options: { log: SecurityLog; audit: AuditSink; hours: number; seed?: number; callee?: string },
 ): SimulationSummary {
-  const clock = new ManualClock(Date.now());
+  // The simulated hours end now, so the records sit in the past like real ones.
+  const clock = new ManualClock(Date.now() - Math.round(options.hours * 3_600_000));
   const startedAt = clock.now();
   const core = createPolicyCore(voice, {
     clock: clock.now,

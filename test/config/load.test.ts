@@ -278,3 +278,29 @@ describe('configuration errors never echo secrets or control characters', () => 
     expect(problems).toEqual(['cannot read "/dev/zero": not a regular file']);
   });
 });
+
+describe('settings checked against each other and the machine', () => {
+  it('refuses a bot id that is not a user id, a bind address that is not an IP, an unreadable CA', () => {
+    const problems = problemsOf(
+      '[matrix]\nuser_id = "voicebot"\nca_file = "/nonexistent.pem"\n[media]\nbind_address = "not an ip"\n[audit]\npath = ""',
+    );
+    expect(problems).toEqual([
+      'matrix.user_id: expected a Matrix user id, got "voicebot"',
+      'media.bind_address: expected an IP address, got "not an ip"',
+      'matrix.ca_file: cannot read "/nonexistent.pem"',
+      'audit.path: must name a file',
+    ]);
+  });
+
+  it('refuses a secret given both inline and as a file', () => {
+    expect(problemsOf('[matrix]\naccess_token = "syt_x"\naccess_token_file = "t"')).toEqual([
+      'matrix.access_token_file: is set as well as the secret itself: keep one',
+    ]);
+  });
+
+  it('gives the same policy version to ids that differ only in server case', () => {
+    const a = parseConfig('[voice]\nblocked_users = ["@b:X.ORG"]', 'a', noSecrets);
+    const b = parseConfig('[voice]\nblocked_users = ["@b:x.org"]', 'b', noSecrets);
+    expect(policyVersion(a.voice)).toBe(policyVersion(b.voice));
+  });
+});
