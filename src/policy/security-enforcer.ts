@@ -3,6 +3,7 @@ import type { VoiceConfig } from '../config/types.js';
 import type { Clock } from '../clock.js';
 import { SECURITY_EVENTS, type SecurityLog } from '../telemetry/security-log.js';
 import type { DenialReason } from './denial.js';
+import { LiveCounts } from './live-counts.js';
 import { SlidingWindowRateLimiter } from './rate-limiter.js';
 import { SecurityPolicy } from './security-policy.js';
 
@@ -76,9 +77,9 @@ export class SecurityEnforcer {
   /** Reservations issued and not yet released. */
   #live = 0;
   /** Live calls per normalized user id. */
-  readonly #perUser = new Map<string, number>();
+  readonly #perUser = new LiveCounts();
   /** Live calls per normalized room id. */
-  readonly #perRoom = new Map<string, number>();
+  readonly #perRoom = new LiveCounts();
   readonly #clock: Clock;
   readonly #log: SecurityLog;
   readonly #capacity: number;
@@ -150,8 +151,8 @@ export class SecurityEnforcer {
 
     this.#rate.record(user, now);
     // Counted whatever the caps are now, so a reload that turns a cap on counts every live call.
-    increment(this.#perUser, user);
-    increment(this.#perRoom, room);
+    this.#perUser.increment(user);
+    this.#perRoom.increment(room);
     const reservation = new Reservation(
       call.callId,
       call.userId,
@@ -178,8 +179,8 @@ export class SecurityEnforcer {
   release(reservation: Reservation, reason = 'ended'): boolean {
     if (reservation.issuer !== this || !Reservation.take(reservation)) return false;
     this.#live -= 1;
-    decrement(this.#perUser, reservation.userKey);
-    decrement(this.#perRoom, reservation.roomKey);
+    this.#perUser.decrement(reservation.userKey);
+    this.#perRoom.decrement(reservation.roomKey);
     if (!this.#log.wants(SECURITY_EVENTS.callUnregistered)) return true;
     this.#log.emit(SECURITY_EVENTS.callUnregistered, {
       call_id: reservation.callId,
@@ -218,16 +219,10 @@ export class SecurityEnforcer {
     if (this.#live >= Math.min(voice.max_concurrent_calls, this.#capacity)) {
       return 'max_concurrent_calls_exceeded';
     }
-    if (
-      voice.max_calls_per_user > 0 &&
-      (this.#perUser.get(user) ?? 0) >= voice.max_calls_per_user
-    ) {
+    if (voice.max_calls_per_user > 0 && this.#perUser.get(user) >= voice.max_calls_per_user) {
       return 'max_calls_per_user_exceeded';
     }
-    if (
-      voice.max_calls_per_room > 0 &&
-      (this.#perRoom.get(room) ?? 0) >= voice.max_calls_per_room
-    ) {
+    if (voice.max_calls_per_room > 0 && this.#perRoom.get(room) >= voice.max_calls_per_room) {
       return 'max_calls_per_room_exceeded';
     }
     return undefined;
@@ -254,14 +249,4 @@ function newRateLimiter(voice: VoiceConfig): SlidingWindowRateLimiter {
     limit: voice.rate_limit_calls,
     windowMs: voice.rate_limit_window,
   });
-}
-
-function increment(counts: Map<string, number>, key: string): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1);
-}
-
-function decrement(counts: Map<string, number>, key: string): void {
-  const count = (counts.get(key) ?? 0) - 1;
-  if (count > 0) counts.set(key, count);
-  else counts.delete(key);
 }
