@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import type { CallSession } from '../engine/call-session.js';
 import type { DenialReason } from '../policy/denial.js';
 import { SECURITY_EVENTS } from '../telemetry/security-log.js';
-import type { CallContext, SecurityEnforcer } from '../policy/security-enforcer.js';
+import type { Admission, CallContext, SecurityEnforcer } from '../policy/security-enforcer.js';
 import { auditCount, auditText } from './audit-values.js';
 
 /** Where audit records go; append must be durable when it returns. */
@@ -46,6 +46,8 @@ export class CallGate {
   readonly #callee: string;
   /** Live sessions; a session leaves exactly once, when it ends. */
   readonly #live = new Set<CallSession>();
+  /** Call ids of the live sessions. */
+  readonly #liveIds = new Set<string>();
   /** Records that could not be committed yet, oldest first. */
   readonly #pending: AuditRecord[] = [];
   /** Records the store refused as invalid. */
@@ -97,7 +99,14 @@ export class CallGate {
     };
     checkCallId(call.callId);
     checkOverrides(overrides);
-    const admission = this.#enforcer.admit(call);
+    // Callers choose their call ids: a second live call under one id could end the first.
+    const admission: Admission = this.#liveIds.has(call.callId)
+      ? {
+          admitted: false,
+          reason: 'duplicate_call_id',
+          policyVersion: this.#enforcer.policy.version,
+        }
+      : this.#enforcer.admit(call);
     if (!admission.admitted) {
       const now = this.#clock();
       const record: AuditRecord = {
@@ -129,6 +138,7 @@ export class CallGate {
       throw error;
     }
     this.#live.add(session);
+    this.#liveIds.add(session.callId);
     return { admitted: true, session };
   }
 
@@ -140,6 +150,7 @@ export class CallGate {
    */
   end(session: CallSession, end: CallEnd): { record: AuditRecord; committed: boolean } | undefined {
     if (!this.#live.delete(session)) return undefined;
+    this.#liveIds.delete(session.callId);
 
     const usage = this.#budget.endSession(session);
     const { reservation } = session;

@@ -92,8 +92,9 @@ export class CallHost {
     this.#media = media;
     core.sessions.onStop((session, reason) => {
       const call = this.#calls.get(session.callId);
-      if (call !== undefined)
+      if (call?.session === session) {
         void this.#end(call, { reason, byBridge: true, state: auditStateOf(reason) });
+      }
     });
   }
 
@@ -199,6 +200,8 @@ export class CallHost {
     call.ended = new Promise<void>((resolve) => (finish = resolve)).then(() =>
       this.#finish(call, ending),
     );
+    // Callers that fire and forget (stop and close listeners) must not leave a rejection loose.
+    call.ended.catch(() => undefined);
     finish?.();
     return call.ended;
   }
@@ -209,13 +212,27 @@ export class CallHost {
     this.#core.sessions.stop(session, stopReasonFor(ending.reason));
     call.peer.close(ending.reason);
     await this.#engine.close(callId, ending.reason);
-    const result = this.#core.gate.end(session, { reason: ending.reason, state: ending.state });
+    // The first stop wins: a limit the media worker raised before this ending is the reason.
+    const slotReason = session.stopReason;
+    const limitWon =
+      slotReason !== undefined &&
+      slotReason !== stopReasonFor(ending.reason) &&
+      slotReason !== 'caller_hangup';
+    const reason = limitWon ? slotReason : ending.reason;
+    const state = limitWon ? auditStateOf(slotReason) : ending.state;
+    const result = this.#core.gate.end(session, { reason, state });
     this.#calls.delete(callId);
     const signals = this.#signals.get(callId);
     this.#signals.delete(callId);
     // Only the host ends its sessions, and each once: the gate always has this one.
     if (result === undefined) throw new Error(`call ${callId} was ended outside its host`);
-    if (ending.byBridge) signals?.hangup(ending.reason, result.record);
+    if (ending.byBridge) {
+      try {
+        signals?.hangup(reason, result.record);
+      } catch {
+        // The record is committed and everything is freed; a failed hangup cannot undo that.
+      }
+    }
     return result.record;
   }
 }

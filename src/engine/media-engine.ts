@@ -47,6 +47,9 @@ interface Loop {
   failed: boolean;
 }
 
+/** How long a worker may take to acknowledge a call added or removed. */
+const ACK_TIMEOUT_MS = 5_000;
+
 /** Tick lateness samples kept for the metrics, newest last. */
 const LATENESS_KEPT = 1_000;
 
@@ -110,9 +113,11 @@ export class MediaEngine {
     return engine;
   }
 
-  /** Loops running now. */
+  /** Loops running now (started and not failed). */
   get loops(): number {
-    return this.#loops.size;
+    let running = 0;
+    for (const loop of this.#loops.values()) if (loop.started && !loop.failed) running += 1;
+    return running;
   }
 
   /** Calls per loop, for tests and metrics. */
@@ -154,8 +159,10 @@ export class MediaEngine {
       },
     });
     try {
-      await added;
+      await withTimeout(added, ACK_TIMEOUT_MS, `media worker did not take call ${session.callId}`);
     } catch (error) {
+      // Limitation: a worker that never answers may still take the call later; its rings are
+      // then gone and it drops the call at its next remove or its death.
       this.#forget(leg);
       throw error;
     }
@@ -174,7 +181,7 @@ export class MediaEngine {
     if (loop !== undefined && !loop.failed) {
       const removed = leg.waitFor('removed');
       post(loop.port, { type: 'remove', callId, reason });
-      await removed.catch(() => undefined);
+      await withTimeout(removed, ACK_TIMEOUT_MS, 'remove').catch(() => undefined);
     }
     this.#forget(leg);
   }
@@ -257,6 +264,9 @@ export class MediaEngine {
           new Error(`media worker refused call ${message.callId}: ${message.message}`),
         );
         break;
+      case 'model':
+        leg.session.model = message.model;
+        break;
       case 'check':
         leg.stopDetail ??= message.detail;
         this.#sessions.check(leg.session);
@@ -285,6 +295,7 @@ export class MediaEngine {
   #leastLoaded(): Loop {
     let best: Loop | undefined;
     for (const loop of this.#loops.values()) {
+      if (!loop.started || loop.failed) continue;
       if (best === undefined || loop.legs.size < best.legs.size) best = loop;
     }
     if (best === undefined) throw new Error('no media loop is running');
@@ -315,4 +326,13 @@ function defaultWorkerFile(): string {
     dir = parent;
   }
   return join(dir, 'dist', 'workers', 'media-worker.js');
+}
+
+/** Rejects with `what` unless `promise` settles within `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -15,6 +15,8 @@ export const DENIAL_REASONS = [
   'max_concurrent_calls_exceeded',
   'max_calls_per_user_exceeded',
   'max_calls_per_room_exceeded',
+  // Checked by the call gate before admission: a call id already live cannot start again.
+  'duplicate_call_id',
 ] as const;
 
 /** A denial reason code. */

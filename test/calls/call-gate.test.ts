@@ -302,3 +302,26 @@ describe('a security log that cannot be written', () => {
     expect(log.failedWrites).toBeGreaterThan(0);
   });
 });
+
+describe('call ids', () => {
+  it('refuses a second live call under the same call id, with a record, and takes it again later', () => {
+    const core = coreWith();
+    const first = core.gate.start(callFrom('@a:example.org', '!r:example.org', { callId: 'same' }));
+    const second = core.gate.start(
+      callFrom('@b:example.org', '!s:example.org', { callId: 'same' }),
+    );
+    expect(first.admitted).toBe(true);
+    expect(second).toMatchObject({ admitted: false, reason: 'duplicate_call_id' });
+    expect(core.enforcer.liveCalls).toBe(1);
+    expect(core.audit.recent(1)[0]).toMatchObject({
+      call_id: 'same',
+      end_reason: 'duplicate_call_id',
+    });
+
+    if (!first.admitted) return;
+    core.gate.end(first.session, { reason: 'caller_hangup' });
+    expect(
+      core.gate.start(callFrom('@b:example.org', '!s:example.org', { callId: 'same' })).admitted,
+    ).toBe(true);
+  });
+});

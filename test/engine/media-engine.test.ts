@@ -27,8 +27,9 @@ describe('media engine', () => {
     expect(slot(F64.bytesIn)).toBeGreaterThan(100 * 12);
     // Voiced audio refreshed the idle TTL.
     expect(slot(F64.lastActivityAt)).toBeGreaterThan(slot(F64.startedAt));
-    // The echo agent reported tokens for the voiced audio it heard.
+    // The echo agent reported tokens for the voiced audio it heard, and its model name.
     expect(slot(F64.inputTokens)).toBeGreaterThan(0);
+    expect(session.model).toBe('echo');
   });
 
   it('places calls on the least-loaded worker', async () => {

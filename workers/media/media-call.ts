@@ -41,6 +41,8 @@ export class MediaCall {
   readonly #meter: LevelMeter;
   readonly #codec: OpusCodec;
   readonly #agent: Agent;
+  /** The worker's own allocator, which gets the jitter buffer and meter back at close. */
+  readonly #allocator: RegionAllocator;
   /** Scratch for one packet popped from the jitter buffer. */
   readonly #packet = new Uint8Array(MAX_PACKET);
   /** Scratch for one outbound packet. */
@@ -66,9 +68,21 @@ export class MediaCall {
     this.#slots = slots;
     this.#inbound = PacketRing.attach(shared, spec.inboundRing);
     this.#outbound = PacketRing.attach(shared, spec.outboundRing);
+    this.#allocator = localAllocator;
     this.#jitter = JitterBuffer.create(local, localAllocator, { maxPacket: MAX_PACKET });
-    this.#meter = LevelMeter.create(local, localAllocator);
-    this.#codec = createOpusCodec();
+    try {
+      this.#meter = LevelMeter.create(local, localAllocator);
+    } catch (error) {
+      localAllocator.release(this.#jitter.ptr);
+      throw error;
+    }
+    try {
+      this.#codec = createOpusCodec();
+    } catch (error) {
+      localAllocator.release(this.#jitter.ptr);
+      localAllocator.release(this.#meter.ptr);
+      throw error;
+    }
     this.#agent = agent;
   }
 
@@ -117,6 +131,9 @@ export class MediaCall {
   close(reason: string): void {
     this.#agent.close(reason);
     this.#codec.close();
+    // The worker runs for days: every call's memory goes back for the next call to reuse.
+    this.#allocator.release(this.#jitter.ptr);
+    this.#allocator.release(this.#meter.ptr);
   }
 
   #nextFrame(): Int16Array {

@@ -3,7 +3,7 @@ import { systemClock } from '../../src/clock.js';
 import { checkSlot } from '../../src/engine/limit-check.js';
 import { I32, SlotTable } from '../../src/engine/slot-table.js';
 import { stopReasonCode } from '../../src/engine/stop-reason.js';
-import type { AgentEvents, AgentFactory } from '../agents/agent.js';
+import type { Agent, AgentEvents, AgentFactory } from '../agents/agent.js';
 import { createEchoAgent } from '../agents/echo-agent.js';
 import { MediaCall } from './media-call.js';
 import type {
@@ -41,19 +41,28 @@ export async function runMediaLoop(task: MediaLoopTask): Promise<void> {
 
   const add = (spec: MediaCallSpec): void => {
     let call: MediaCall | undefined;
+    let lastModel = '';
     const events: AgentEvents = {
-      onUsage: (usage) => call?.addUsage(usage.inputTokens, usage.outputTokens),
+      onUsage: (usage) => {
+        if (call === undefined) return;
+        call.addUsage(usage.inputTokens, usage.outputTokens);
+        // The model name is text, so it travels by message, and only when it changes.
+        if (usage.model !== '' && usage.model !== lastModel) {
+          lastModel = usage.model;
+          post({ type: 'model', callId: spec.callId, model: usage.model });
+        }
+      },
       onHangup: (reason) => call !== undefined && stop(call, 'agent_hangup', reason),
       onError: (code, message) =>
         call !== undefined && stop(call, 'agent_error', `${code}: ${message}`),
     };
+    let agent: Agent | undefined;
     try {
-      const agent = makeAgent(
-        { callId: spec.callId, roomId: spec.roomId, userId: spec.userId },
-        events,
-      );
+      agent = makeAgent({ callId: spec.callId, roomId: spec.roomId, userId: spec.userId }, events);
       call = new MediaCall(spec, shared, local, allocator, slots, agent);
     } catch (error) {
+      // The agent may already hold a connection: close it with the call that never started.
+      agent?.close('media_unavailable');
       post({ type: 'add_failed', callId: spec.callId, message: String(error) });
       return;
     }

@@ -35,6 +35,8 @@ export type FromWorker =
    * agent): the main thread checks the slot now rather than at its next scan.
    */
   | { type: 'check'; callId: string; detail?: string }
+  /** The model the call's agent last reported using. */
+  | { type: 'model'; callId: string; model: string }
   /** Lateness of the loop's ticks since the last report, in ms. */
   | { type: 'ticks'; count: number; latenessMs: number[] };
 
