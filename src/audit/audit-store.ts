@@ -65,7 +65,7 @@ export class AuditStore {
     try {
       // WAL lets the report read while the bridge writes; FULL syncs the log on every commit,
       // so a record is on disk by the time append returns.
-      db.pragma('journal_mode = WAL');
+      setWalMode(db);
       db.pragma('synchronous = FULL');
       db.transaction(() => {
         db.exec(SCHEMA_SQL);
@@ -355,4 +355,23 @@ function headAfterMissing(last: ChainHead | undefined): ChainHead {
   return last === undefined
     ? { seq: 0, hash: '' }
     : { seq: last.seq, hash: HEAD_MISSING_MARK + last.hash };
+}
+
+/**
+ * Switches a connection to WAL. SQLite does not call the busy handler for this switch, so two
+ * processes opening a new store at once can see SQLITE_BUSY: wait a little and try again.
+ */
+function setWalMode(db: Database.Database): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const busy = (error as { code?: unknown }).code === 'SQLITE_BUSY';
+      if (!busy || attempt >= 100) throw error;
+      // A synchronous pause: open is synchronous, and this happens only at start.
+      Atomics.wait(pause, 0, 0, 20);
+    }
+  }
 }
