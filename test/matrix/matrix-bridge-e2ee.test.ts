@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { AuditStore } from '../../src/audit/audit-store.js';
+import { CallHost } from '../../src/calls/call-host.js';
+import { createPolicyCore } from '../../src/calls/policy-core.js';
+import { systemClock } from '../../src/clock.js';
+import { defaultConfig } from '../../src/config/load.js';
+import { startDevServer, type DevServer } from '../../src/devserver/index.js';
+import { MediaEngine } from '../../src/engine/media-engine.js';
+import { BridgeCrypto, type CryptoRequestSender } from '../../src/matrix/crypto/index.js';
+import { MatrixBridge } from '../../src/matrix/matrix-bridge.js';
+import type { MatrixClient } from '../../src/matrix/matrix-client.js';
+import type { RawEvent } from '../../src/matrix/sync-response.js';
+import { SyncTokenStore } from '../../src/matrix/sync-token-store.js';
+import { CallSignaling } from '../../src/matrix/voip/call-signaling.js';
+import { SecurityLog } from '../../src/telemetry/security-log.js';
+import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
+import { TestCaller } from '../transport/fixtures/test-caller.js';
+import { register, type Account } from './matrix-fixtures.js';
+
+let server: DevServer;
+const cleanups: Array<() => Promise<void> | void> = [];
+beforeAll(async () => {
+  assertLoopbackOnly();
+  server = await startDevServer();
+});
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await server.close();
+});
+
+const scratch = (): string => mkdtempSync(join(tmpdir(), 'vb-e2ee-'));
+
+/** Sends the crypto layer's requests over an account's own client. */
+function senderFor(client: MatrixClient): CryptoRequestSender {
+  return async (request) =>
+    JSON.stringify(
+      await client.http.request({
+        method: request.method,
+        path: request.path,
+        body: JSON.parse(request.body) as unknown,
+      }),
+    );
+}
+
+async function cryptoFor(account: Account): Promise<BridgeCrypto> {
+  const crypto = await BridgeCrypto.open({
+    userId: account.userId,
+    deviceId: account.deviceId,
+    storeDir: join(scratch(), 'store'),
+    key: randomBytes(32),
+    send: senderFor(account.client),
+  });
+  cleanups.push(() => crypto.close());
+  return crypto;
+}
+
+/** The caller's side: one sync, its crypto fed, its room events decrypted. */
+class CallerSide {
+  readonly events: RawEvent[] = [];
+  /** Types of the events that arrived encrypted. */
+  readonly arrivedEncrypted = new Set<string>();
+  #since: string | undefined;
+
+  constructor(
+    readonly account: Account,
+    readonly crypto: BridgeCrypto,
+  ) {}
+
+  async sync(): Promise<void> {
+    const sync = await this.account.client.sync({
+      since: this.#since,
+      timeoutMs: this.#since ? 300 : 0,
+    });
+    this.#since = sync.next_batch;
+    await this.crypto.receiveSyncChanges(
+      sync.to_device?.events ?? [],
+      sync.device_lists ?? {},
+      sync.device_one_time_keys_count ?? {},
+      sync.device_unused_fallback_key_types,
+    );
+    await this.crypto.sendOutgoingRequests();
+    for (const [roomId, room] of Object.entries(sync.rooms?.join ?? {})) {
+      for (const event of room.timeline?.events ?? []) {
+        if (event.sender === this.account.userId) continue;
+        try {
+          const clear = await this.crypto.decrypt(event, roomId);
+          if (clear.encrypted) this.arrivedEncrypted.add(String(clear.event.type));
+          this.events.push(clear.event as RawEvent);
+        } catch {
+          this.events.push(event);
+        }
+      }
+    }
+  }
+
+  async until(type: string): Promise<RawEvent> {
+    for (let i = 0; i < 100; i++) {
+      const found = this.events.find((e) => e.type === type);
+      if (found !== undefined) return found;
+      await this.sync();
+    }
+    throw new Error(`no ${type} arrived`);
+  }
+}
+
+describe('the bridge in an encrypted room', () => {
+  it('decrypts an encrypted invite, answers encrypted, and requires E2EE for the call', async () => {
+    const bot = await register(server, `bot${Math.random().toString(36).slice(2, 8)}`);
+    const config = defaultConfig();
+    const audit = AuditStore.open(':memory:');
+    const core = createPolicyCore(
+      { ...config.voice, require_e2ee: true },
+      { clock: systemClock, log: SecurityLog.silent(), audit, callee: bot.userId },
+    );
+    const engine = await MediaEngine.start({
+      sessions: core.sessions,
+      workers: 1,
+      tickMs: 20,
+      agent: { kind: 'echo', delayMs: 0, tokensPerSecond: 0 },
+    });
+    const host = new CallHost(core, engine, config.media);
+    const logged: string[] = [];
+    const matrix = new MatrixBridge({
+      client: bot.client,
+      userId: bot.userId,
+      tokens: new SyncTokenStore(join(scratch(), 'sync-token')),
+      policy: () => core.enforcer.policy,
+      crypto: await cryptoFor(bot),
+      log: (event) => logged.push(event),
+    });
+    matrix.signaling = new CallSignaling({
+      host,
+      userId: bot.userId,
+      partyId: bot.deviceId,
+      send: (roomId, type, content) => matrix.send(roomId, type, content),
+      signalingTls: true,
+      clock: systemClock,
+      log: (event) => logged.push(event),
+    });
+    matrix.start();
+    cleanups.push(async () => {
+      await matrix.stop();
+      await host.shutdown();
+      await engine.shutdown();
+    });
+
+    const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
+    const side = new CallerSide(alice, await cryptoFor(alice));
+    await side.sync();
+    const { room_id: roomId } = await alice.client.raw<{ room_id: string }>(
+      'POST',
+      '/_matrix/client/v3/createRoom',
+      {
+        preset: 'trusted_private_chat',
+        invite: [bot.userId],
+        is_direct: true,
+        initial_state: [
+          {
+            type: 'm.room.encryption',
+            state_key: '',
+            content: { algorithm: 'm.megolm.v1.aes-sha2' },
+          },
+        ],
+      },
+    );
+    for (
+      let i = 0;
+      i < 200 && !(await alice.client.joinedMembers(roomId)).includes(bot.userId);
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await side.sync();
+
+    const caller = new TestCaller('alice-e2ee', { payloadType: 111 });
+    cleanups.push(() => caller.close());
+    const invite = {
+      call_id: 'secret-call',
+      party_id: 'ALICEPHONE',
+      version: '1',
+      lifetime: 60_000,
+      offer: { type: 'offer', sdp: await caller.offer },
+    };
+    await side.crypto.ensureRoomKeys(roomId, [alice.userId, bot.userId]);
+    const encrypted = await side.crypto.encrypt(roomId, 'm.call.invite', invite);
+    await alice.client.sendEvent(roomId, 'm.room.encrypted', encrypted);
+
+    const answer = await side.until('m.call.answer');
+    expect(answer.content).toMatchObject({ call_id: 'secret-call', party_id: bot.deviceId });
+    expect(side.arrivedEncrypted.has('m.call.answer')).toBe(true);
+    expect(host.liveCalls).toBe(1);
+
+    const hangup = await side.crypto.encrypt(roomId, 'm.call.hangup', {
+      call_id: 'secret-call',
+      party_id: 'ALICEPHONE',
+      version: '1',
+      reason: 'user_hangup',
+    });
+    await alice.client.sendEvent(roomId, 'm.room.encrypted', hangup);
+    for (let i = 0; i < 100 && host.liveCalls > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(audit.recent(1)[0]).toMatchObject({
+      call_id: 'secret-call',
+      state: 'ended',
+      end_reason: 'user_hangup',
+    });
+
+    // A plaintext invite in the same encrypted room is refused for E2EE.
+    await alice.client.sendEvent(roomId, 'm.call.invite', { ...invite, call_id: 'plain-call' });
+    for (let i = 0; i < 100 && audit.count() < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(audit.recent(1)[0]).toMatchObject({
+      call_id: 'plain-call',
+      end_reason: 'e2ee_required',
+    });
+  });
+});
