@@ -91,7 +91,7 @@ class CallerSide {
         try {
           const clear = await this.crypto.decrypt(event, roomId);
           if (clear.encrypted) this.arrivedEncrypted.add(String(clear.event.type));
-          this.events.push(clear.event as RawEvent);
+          this.events.push(clear.event);
         } catch {
           this.events.push(event);
         }
