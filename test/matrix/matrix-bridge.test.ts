@@ -12,6 +12,7 @@ import { defaultConfig } from '../../src/config/load.js';
 import { MediaEngine } from '../../src/engine/media-engine.js';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { MatrixBridge } from '../../src/matrix/matrix-bridge.js';
+import { MatrixError } from '../../src/matrix/matrix-error.js';
 import { SyncTokenStore } from '../../src/matrix/sync-token-store.js';
 import { CallSignaling } from '../../src/matrix/voip/call-signaling.js';
 import { SecurityLog } from '../../src/telemetry/security-log.js';
@@ -33,8 +34,14 @@ afterAll(async () => {
 });
 
 /** A whole bridge (no E2EE) on the development server, logged in as its own bot account. */
-async function startBridge(voice: Partial<ReturnType<typeof defaultConfig>['voice']> = {}) {
-  const bot = await register(server, `bot${Math.random().toString(36).slice(2, 8)}`);
+async function startBridge(
+  voice: Partial<ReturnType<typeof defaultConfig>['voice']> = {},
+  reuse: { bot?: Account; tokenFile?: string; on?: DevServer } = {},
+) {
+  const bot =
+    reuse.bot ??
+    (await register(reuse.on ?? server, `bot${Math.random().toString(36).slice(2, 8)}`));
+  const tokenFile = reuse.tokenFile ?? join(mkdtempSync(join(tmpdir(), 'vb-sync-')), 'sync-token');
   const config = defaultConfig();
   const audit = AuditStore.open(':memory:');
   const core = createPolicyCore(
@@ -52,7 +59,7 @@ async function startBridge(voice: Partial<ReturnType<typeof defaultConfig>['voic
   const matrix = new MatrixBridge({
     client: bot.client,
     userId: bot.userId,
-    tokens: new SyncTokenStore(join(mkdtempSync(join(tmpdir(), 'vb-sync-')), 'sync-token')),
+    tokens: new SyncTokenStore(tokenFile),
     policy: () => core.enforcer.policy,
     log: (event) => logged.push(event),
   });
@@ -66,12 +73,16 @@ async function startBridge(voice: Partial<ReturnType<typeof defaultConfig>['voic
     log: (event) => logged.push(event),
   });
   matrix.start();
-  cleanups.push(async () => {
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
     await matrix.stop();
     await host.shutdown();
     await engine.shutdown();
-  });
-  return { bot, core, host, logged, audit };
+  };
+  cleanups.push(stop);
+  return { bot, core, host, logged, audit, tokenFile, stop };
 }
 
 /** `caller` opens a DM with the bot; resolves once the bot has joined. */
@@ -162,5 +173,104 @@ describe('the bridge on a Matrix homeserver', () => {
     );
     await until(() => logged.includes('matrix_invite_declined'), 'the decline');
     expect(await mallory.client.joinedMembers(roomId)).not.toContain(bot.userId);
+  });
+
+  it('resumes after a restart from where it stopped: no old call again, no new call missed', async () => {
+    const first = await startBridge();
+    const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
+    const roomId = await dmWith(alice, first.bot);
+    const seen = new EventCollector(alice);
+    cleanups.push(() => seen.stop());
+    const inviteFor = async (callId: string): Promise<void> => {
+      const caller = new TestCaller(`${callId}-phone`, { payloadType: 111 });
+      cleanups.push(() => caller.close());
+      await alice.client.sendEvent(roomId, 'm.call.invite', {
+        call_id: callId,
+        party_id: 'ALICEPHONE',
+        version: '1',
+        lifetime: 60_000,
+        offer: { type: 'offer', sdp: await caller.offer },
+      });
+    };
+    const answersTo = (callId: string): number =>
+      seen.of('m.call.answer').filter((e) => (e.content as { call_id: string }).call_id === callId)
+        .length;
+
+    await inviteFor('before-restart');
+    await until(() => answersTo('before-restart') === 1, 'the first answer');
+    await first.stop();
+
+    // While the bridge is down, a new call comes in.
+    await inviteFor('during-restart');
+    const second = await startBridge({}, { bot: first.bot, tokenFile: first.tokenFile });
+    await until(() => answersTo('during-restart') === 1, 'the answer to the call made while down');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(answersTo('before-restart')).toBe(1);
+    expect(second.host.liveCalls).toBe(1);
+  });
+
+  it('gets its answer, candidates and hangup through a homeserver that keeps answering 429', async () => {
+    const limited = await startDevServer({ rateLimit: { messagesPerSecond: 1, burst: 1 } });
+    cleanups.push(() => limited.close());
+    const botAccount = await register(limited, `bot${Math.random().toString(36).slice(2, 8)}`);
+    // Count the 429s the bridge meets, so the test cannot pass without them.
+    let rateLimited = 0;
+    const request = botAccount.client.http.request.bind(botAccount.client.http);
+    botAccount.client.http.request = async <T>(req: Parameters<typeof request>[0]): Promise<T> => {
+      try {
+        return await request<T>(req);
+      } catch (error) {
+        if (error instanceof MatrixError && error.code === 'rate_limited') rateLimited += 1;
+        throw error;
+      }
+    };
+    const { bot, audit } = await startBridge(
+      { default_token_limit: 40 },
+      { on: limited, bot: botAccount },
+    );
+    const alice = await register(limited, `alice${Math.random().toString(36).slice(2, 8)}`);
+    const roomId = await dmWith(alice, bot);
+    const seen = new EventCollector(alice);
+    cleanups.push(() => seen.stop());
+
+    const caller = new TestCaller('alice-limited', { payloadType: 111 });
+    cleanups.push(() => caller.close());
+    await alice.client.sendEvent(roomId, 'm.call.invite', {
+      call_id: 'limited-call',
+      party_id: 'ALICEPHONE',
+      version: '1',
+      lifetime: 60_000,
+      offer: { type: 'offer', sdp: await caller.offer },
+    });
+    await until(() => seen.of('m.call.answer').length > 0, 'the answer');
+    caller.acceptAnswer(
+      (seen.of('m.call.answer')[0]?.content as { answer: { sdp: string } }).answer.sdp,
+    );
+    // One batch of the caller's candidates, as a rate-limited client would send them.
+    await until(() => caller.gatheringComplete, 'the caller candidates');
+    await alice.client.sendEvent(roomId, 'm.call.candidates', {
+      call_id: 'limited-call',
+      party_id: 'ALICEPHONE',
+      version: '1',
+      candidates: caller.localCandidates.map((c) => ({ candidate: c.candidate, sdpMid: c.sdpMid })),
+    });
+    await until(() => seen.of('m.call.candidates').length > 0, 'the bridge candidates');
+    for (const event of seen.of('m.call.candidates')) {
+      caller.addRemoteCandidates((event.content as { candidates: never[] }).candidates);
+    }
+    await until(() => caller.trackOpen, 'the media to connect');
+
+    const sine = new SineCaller(111, caller.ssrc);
+    for (let i = 0; i < 200 && seen.of('m.call.hangup').length === 0; i++) {
+      caller.send(sine.next());
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    sine.close();
+    await until(() => seen.of('m.call.hangup').length > 0, 'the hangup');
+    expect(seen.of('m.call.hangup')[0]?.content).toMatchObject({
+      'org.voicebridge.reason': 'budget_exceeded',
+    });
+    expect(audit.recent(1)[0]?.end_reason).toBe('budget_exceeded');
+    expect(rateLimited).toBeGreaterThan(0);
   });
 });
