@@ -96,6 +96,7 @@ export class CallGate {
       roomId: context.roomId,
       signalingEncrypted: context.signalingEncrypted,
       signalingTls: context.signalingTls,
+      roomMembers: context.roomMembers,
     };
     checkCallId(call.callId);
     checkOverrides(overrides);

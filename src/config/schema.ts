@@ -40,6 +40,7 @@ export const SCHEMA: SectionSpec = {
     rate_limit_window: { kind: 'duration', default: '1h', min: 1 },
     max_calls_per_user: int(0, 0),
     max_calls_per_room: int(0, 0),
+    group_calls: { kind: 'enum', default: 'refuse', values: ['refuse', 'answer'] },
     default_token_limit: int(100_000, 1, 1_000_000_000_000),
     default_duration_limit: { kind: 'duration', default: '30m', min: 1 },
     warning_threshold: { kind: 'ratio', default: 0.8 },

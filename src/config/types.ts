@@ -30,6 +30,8 @@ export interface VoiceConfig {
   max_calls_per_user: number;
   /** Live calls one room may hold at once; 0 means no cap beyond max_concurrent_calls. */
   max_calls_per_room: number;
+  /** Calls in rooms of more than two members: refused (the default) or answered. */
+  group_calls: 'refuse' | 'answer';
   default_token_limit: number;
   default_duration_limit: number;
   warning_threshold: number;

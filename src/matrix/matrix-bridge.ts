@@ -79,6 +79,12 @@ export class MatrixBridge {
     return this.#sync.stop();
   }
 
+  /** Joined members of a room the bridge is in, or undefined when it does not know the room. */
+  roomMembers(roomId: string): number | undefined {
+    const members = this.#rooms.members(roomId);
+    return members.length === 0 ? undefined : members.length;
+  }
+
   /** Sends a room event, encrypted when the room is. */
   async send(roomId: string, type: string, content: Record<string, unknown>): Promise<void> {
     const { client, crypto } = this.#options;

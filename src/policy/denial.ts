@@ -1,6 +1,6 @@
 /**
  * Why a call was refused, as stable codes, in the order admission checks them: invalid ids,
- * block lists, allow lists, the E2EE and TLS requirements, the rate limit, then concurrency.
+ * block lists, allow lists, the group-room setting, the E2EE and TLS requirements, the rate limit, then concurrency.
  */
 export const DENIAL_REASONS = [
   'invalid_user_id',
@@ -9,6 +9,7 @@ export const DENIAL_REASONS = [
   'room_blocked',
   'user_not_in_allowlist',
   'room_not_in_allowlist',
+  'group_call_refused',
   'e2ee_required',
   'signaling_tls_required',
   'rate_limit_exceeded',

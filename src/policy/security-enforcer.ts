@@ -17,6 +17,8 @@ export interface CallContext {
   signalingEncrypted: boolean;
   /** True when the link to the homeserver is TLS. */
   signalingTls: boolean;
+  /** Joined members of the room, when known; more than two makes it a group call. */
+  roomMembers?: number;
 }
 
 /** A live call's hold on the concurrency limits, released exactly once when the call ends. */
@@ -131,6 +133,7 @@ export class SecurityEnforcer {
       roomId: context.roomId,
       signalingEncrypted: context.signalingEncrypted,
       signalingTls: context.signalingTls,
+      roomMembers: context.roomMembers,
     };
     const policy = this.#policy;
     const now = this.#clock();
@@ -212,6 +215,7 @@ export class SecurityEnforcer {
     const voice = policy.voice;
     const listed = policy.accessRefusal(user, room);
     if (listed !== undefined) return listed;
+    if (voice.group_calls === 'refuse' && (call.roomMembers ?? 0) > 2) return 'group_call_refused';
     if (voice.require_e2ee && call.signalingEncrypted !== true) return 'e2ee_required';
     if (voice.require_signaling_tls && call.signalingTls !== true) return 'signaling_tls_required';
 

@@ -139,6 +139,7 @@ describe('the bridge in an encrypted room', () => {
       userId: bot.userId,
       partyId: bot.deviceId,
       send: (roomId, type, content) => matrix.send(roomId, type, content),
+      roomMembers: (roomId) => matrix.roomMembers(roomId),
       signalingTls: true,
       clock: systemClock,
       log: (event) => logged.push(event),

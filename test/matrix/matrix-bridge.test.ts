@@ -68,6 +68,7 @@ async function startBridge(
     userId: bot.userId,
     partyId: bot.deviceId,
     send: (roomId, type, content) => matrix.send(roomId, type, content),
+    roomMembers: (roomId) => matrix.roomMembers(roomId),
     signalingTls: bot.client.http.tls,
     clock: systemClock,
     log: (event) => logged.push(event),

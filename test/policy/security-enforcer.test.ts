@@ -308,3 +308,25 @@ describe('reservations', () => {
     if (admission.admitted) expect(admission.reservation.userId).toBe('@good:example.org');
   });
 });
+
+describe('group rooms', () => {
+  it('refuses a call in a room of more than two members by default, after the lists', () => {
+    const { enforcer } = enforcerWith({ blocked_users: ['@m:example.org'] });
+    expect(reasonOf(enforcer.admit(callFrom(undefined, undefined, { roomMembers: 3 })))).toBe(
+      'group_call_refused',
+    );
+    expect(
+      reasonOf(enforcer.admit(callFrom('@m:example.org', undefined, { roomMembers: 3 }))),
+    ).toBe('user_blocked');
+    expect(reasonOf(enforcer.admit(callFrom(undefined, undefined, { roomMembers: 2 })))).toBe(
+      'admitted',
+    );
+  });
+
+  it('answers group calls when group_calls is answer', () => {
+    const { enforcer } = enforcerWith({ group_calls: 'answer' });
+    expect(reasonOf(enforcer.admit(callFrom(undefined, undefined, { roomMembers: 5 })))).toBe(
+      'admitted',
+    );
+  });
+});

@@ -34,6 +34,8 @@ export interface CallSignalingOptions {
   send: (roomId: string, type: string, content: Record<string, unknown>) => Promise<void>;
   /** True when the link to the homeserver is TLS. */
   signalingTls: boolean;
+  /** Joined members of a room, when known (group rooms follow `voice.group_calls`). */
+  roomMembers?: (roomId: string) => number | undefined;
   clock: Clock;
   log: SignalingLog;
 }
@@ -158,6 +160,7 @@ export class CallSignaling {
         roomId: event.roomId,
         signalingEncrypted: event.encrypted,
         signalingTls: this.#options.signalingTls,
+        roomMembers: this.#options.roomMembers?.(event.roomId),
       },
       offerSdp: invite.offerSdp,
       signals: this.#signalsFor(invite.callId, call),
