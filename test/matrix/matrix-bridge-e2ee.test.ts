@@ -5,23 +5,13 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AuditStore } from '../../src/audit/audit-store.js';
-import { CallHost } from '../../src/calls/call-host.js';
-import { createPolicyCore } from '../../src/calls/policy-core.js';
-import { systemClock } from '../../src/clock.js';
-import { defaultConfig } from '../../src/config/load.js';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
-import { MediaEngine } from '../../src/engine/media-engine.js';
 import { BridgeCrypto, type CryptoRequestSender } from '../../src/matrix/crypto/index.js';
-import { MatrixBridge } from '../../src/matrix/matrix-bridge.js';
 import type { MatrixClient } from '../../src/matrix/matrix-client.js';
 import type { RawEvent } from '../../src/matrix/sync-response.js';
-import { SyncTokenStore } from '../../src/matrix/sync-token-store.js';
-import { CallSignaling } from '../../src/matrix/voip/call-signaling.js';
-import { SecurityLog } from '../../src/telemetry/security-log.js';
 import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
 import { TestCaller } from '../transport/fixtures/test-caller.js';
-import { register, type Account } from './matrix-fixtures.js';
+import { assembleBridge, register, type Account } from './matrix-fixtures.js';
 
 let server: DevServer;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -112,44 +102,13 @@ class CallerSide {
 describe('the bridge in an encrypted room', () => {
   it('decrypts an encrypted invite, answers encrypted, and requires E2EE for the call', async () => {
     const bot = await register(server, `bot${Math.random().toString(36).slice(2, 8)}`);
-    const config = defaultConfig();
-    const audit = AuditStore.open(':memory:');
-    const core = createPolicyCore(
-      { ...config.voice, require_e2ee: true },
-      { clock: systemClock, log: SecurityLog.silent(), audit, callee: bot.userId },
-    );
-    const engine = await MediaEngine.start({
-      sessions: core.sessions,
-      workers: 1,
-      tickMs: 20,
-      agent: { kind: 'echo', delayMs: 0, tokensPerSecond: 0 },
-    });
-    const host = new CallHost(core, engine, config.media);
-    const logged: string[] = [];
-    const matrix = new MatrixBridge({
-      client: bot.client,
-      userId: bot.userId,
-      tokens: new SyncTokenStore(join(scratch(), 'sync-token')),
-      policy: () => core.enforcer.policy,
+    const { host, audit, stop } = await assembleBridge({
+      bot,
+      voice: { require_e2ee: true },
       crypto: await cryptoFor(bot),
-      log: (event) => logged.push(event),
+      tokensPerSecond: 0,
     });
-    matrix.signaling = new CallSignaling({
-      host,
-      userId: bot.userId,
-      partyId: bot.deviceId,
-      send: (roomId, type, content) => matrix.send(roomId, type, content),
-      roomMembers: (roomId) => matrix.roomMembers(roomId),
-      signalingTls: true,
-      clock: systemClock,
-      log: (event) => logged.push(event),
-    });
-    matrix.start();
-    cleanups.push(async () => {
-      await matrix.stop();
-      await host.shutdown();
-      await engine.shutdown();
-    });
+    cleanups.push(stop);
 
     const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
     const side = new CallerSide(alice, await cryptoFor(alice));

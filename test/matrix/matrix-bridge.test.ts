@@ -1,26 +1,13 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AuditStore } from '../../src/audit/audit-store.js';
-import { CallHost } from '../../src/calls/call-host.js';
-import { createPolicyCore } from '../../src/calls/policy-core.js';
-import { systemClock } from '../../src/clock.js';
 import { defaultConfig } from '../../src/config/load.js';
-import { MediaEngine } from '../../src/engine/media-engine.js';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
-import { MatrixBridge } from '../../src/matrix/matrix-bridge.js';
 import { MatrixError } from '../../src/matrix/matrix-error.js';
-import { SyncTokenStore } from '../../src/matrix/sync-token-store.js';
-import { CallSignaling } from '../../src/matrix/voip/call-signaling.js';
-import { SecurityLog } from '../../src/telemetry/security-log.js';
 import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
 import { TestCaller } from '../transport/fixtures/test-caller.js';
 import { until } from '../transport/fixtures/wait.js';
 import { SineCaller } from '../engine/media-fixtures.js';
-import { EventCollector, register, type Account } from './matrix-fixtures.js';
+import { EventCollector, assembleBridge, register, type Account } from './matrix-fixtures.js';
 
 let server: DevServer;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -41,49 +28,13 @@ async function startBridge(
   const bot =
     reuse.bot ??
     (await register(reuse.on ?? server, `bot${Math.random().toString(36).slice(2, 8)}`));
-  const tokenFile = reuse.tokenFile ?? join(mkdtempSync(join(tmpdir(), 'vb-sync-')), 'sync-token');
-  const config = defaultConfig();
-  const audit = AuditStore.open(':memory:');
-  const core = createPolicyCore(
-    { ...config.voice, require_e2ee: false, ...voice },
-    { clock: systemClock, log: SecurityLog.silent(), audit, callee: bot.userId },
-  );
-  const engine = await MediaEngine.start({
-    sessions: core.sessions,
-    workers: 1,
-    tickMs: 20,
-    agent: { kind: 'echo', delayMs: 0, tokensPerSecond: 50 },
+  const bridge = await assembleBridge({
+    bot,
+    voice: { require_e2ee: false, ...voice },
+    tokenFile: reuse.tokenFile,
   });
-  const host = new CallHost(core, engine, config.media);
-  const logged: string[] = [];
-  const matrix = new MatrixBridge({
-    client: bot.client,
-    userId: bot.userId,
-    tokens: new SyncTokenStore(tokenFile),
-    policy: () => core.enforcer.policy,
-    log: (event) => logged.push(event),
-  });
-  matrix.signaling = new CallSignaling({
-    host,
-    userId: bot.userId,
-    partyId: bot.deviceId,
-    send: (roomId, type, content) => matrix.send(roomId, type, content),
-    roomMembers: (roomId) => matrix.roomMembers(roomId),
-    signalingTls: bot.client.http.tls,
-    clock: systemClock,
-    log: (event) => logged.push(event),
-  });
-  matrix.start();
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    await matrix.stop();
-    await host.shutdown();
-    await engine.shutdown();
-  };
-  cleanups.push(stop);
-  return { bot, core, host, logged, audit, tokenFile, stop };
+  cleanups.push(bridge.stop);
+  return bridge;
 }
 
 /** `caller` opens a DM with the bot; resolves once the bot has joined. */

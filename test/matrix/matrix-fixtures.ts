@@ -1,4 +1,20 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { AuditStore } from '../../src/audit/audit-store.js';
+import { CallHost } from '../../src/calls/call-host.js';
+import { createPolicyCore } from '../../src/calls/policy-core.js';
+import { systemClock } from '../../src/clock.js';
+import { defaultConfig } from '../../src/config/load.js';
+import type { VoiceConfig } from '../../src/config/types.js';
+import { MediaEngine } from '../../src/engine/media-engine.js';
+import type { BridgeCrypto } from '../../src/matrix/crypto/index.js';
+import { MatrixBridge } from '../../src/matrix/matrix-bridge.js';
 import { MatrixClient } from '../../src/matrix/matrix-client.js';
+import { SyncTokenStore } from '../../src/matrix/sync-token-store.js';
+import { CallSignaling } from '../../src/matrix/voip/call-signaling.js';
+import { SecurityLog } from '../../src/telemetry/security-log.js';
 import { MatrixError } from '../../src/matrix/matrix-error.js';
 import { MatrixHttp } from '../../src/matrix/matrix-http.js';
 import type { RawEvent } from '../../src/matrix/sync-response.js';
@@ -81,4 +97,62 @@ export class EventCollector {
     this.#running = false;
     await this.#done;
   }
+}
+
+/**
+ * A whole bridge for `bot`: policy core, one media worker with the echo agent, call host,
+ * Matrix sync and call signaling, started. `stop` ends it (idempotent).
+ */
+export async function assembleBridge(options: {
+  bot: Account;
+  voice?: Partial<VoiceConfig>;
+  tokenFile?: string;
+  crypto?: BridgeCrypto;
+  tokensPerSecond?: number;
+}) {
+  const { bot } = options;
+  const tokenFile =
+    options.tokenFile ?? join(mkdtempSync(join(tmpdir(), 'vb-sync-')), 'sync-token');
+  const config = defaultConfig();
+  const audit = AuditStore.open(':memory:');
+  const core = createPolicyCore(
+    { ...config.voice, ...options.voice },
+    { clock: systemClock, log: SecurityLog.silent(), audit, callee: bot.userId },
+  );
+  const engine = await MediaEngine.start({
+    sessions: core.sessions,
+    workers: 1,
+    tickMs: 20,
+    agent: { kind: 'echo', delayMs: 0, tokensPerSecond: options.tokensPerSecond ?? 50 },
+  });
+  const host = new CallHost(core, engine, config.media);
+  const logged: string[] = [];
+  const matrix = new MatrixBridge({
+    client: bot.client,
+    userId: bot.userId,
+    tokens: new SyncTokenStore(tokenFile),
+    policy: () => core.enforcer.policy,
+    crypto: options.crypto,
+    log: (event) => logged.push(event),
+  });
+  matrix.signaling = new CallSignaling({
+    host,
+    userId: bot.userId,
+    partyId: bot.deviceId,
+    send: (roomId, type, content) => matrix.send(roomId, type, content),
+    roomMembers: (roomId) => matrix.roomMembers(roomId),
+    signalingTls: bot.client.http.tls,
+    clock: systemClock,
+    log: (event) => logged.push(event),
+  });
+  matrix.start();
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await matrix.stop();
+    await host.shutdown();
+    await engine.shutdown();
+  };
+  return { bot, core, host, logged, audit, tokenFile, stop };
 }
