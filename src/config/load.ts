@@ -194,6 +194,14 @@ function readSecrets(config: Config, secrets: SecretSources, problems: ConfigPro
     secrets,
     problems,
   );
+  config.matrix.password = readSecret(
+    config.matrix.password,
+    secrets.env.VOICEBRIDGE_PASSWORD,
+    config.matrix.password_file,
+    'matrix.password_file',
+    secrets,
+    problems,
+  );
   config.admin.token = readSecret(
     config.admin.token,
     secrets.env.VOICEBRIDGE_ADMIN_TOKEN,

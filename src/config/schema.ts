@@ -58,7 +58,10 @@ export const SCHEMA: SectionSpec = {
     user_id: { kind: 'string', default: '' },
     access_token: { kind: 'string', default: '', secret: true },
     access_token_file: { kind: 'string', default: '' },
+    password: { kind: 'string', default: '', secret: true },
+    password_file: { kind: 'string', default: '' },
     ca_file: { kind: 'string', default: '' },
+    store_dir: { kind: 'string', default: 'voicebridge-store' },
   },
   media: {
     workers: int(0, 0, 256),

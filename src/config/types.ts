@@ -57,8 +57,16 @@ export interface MatrixConfig {
   /** Secret. Also read from VOICEBRIDGE_ACCESS_TOKEN or access_token_file. */
   access_token: string;
   access_token_file: string;
+  /**
+   * Secret, used once to log in when no access token is given; the token and device id it
+   * yields are kept in store_dir. Also read from VOICEBRIDGE_PASSWORD or password_file.
+   */
+  password: string;
+  password_file: string;
   /** Extra CA certificates (PEM) trusted for the homeserver's TLS. */
   ca_file: string;
+  /** Where the bot keeps its session, sync position and encryption store (mode 0700). */
+  store_dir: string;
 }
 
 /** The media engine: the `[media]` section. */
