@@ -86,10 +86,19 @@ export class CallHost {
   /** Signals of each live call, to send the hangup. */
   readonly #signals = new Map<string, CallSignals>();
 
-  constructor(core: PolicyCore, engine: MediaEngine, media: MediaConfig) {
+  /** ICE servers for a call starting now: the configured ones, or the homeserver's. */
+  readonly #iceServers: () => string[];
+
+  constructor(
+    core: PolicyCore,
+    engine: MediaEngine,
+    media: MediaConfig,
+    iceServers: () => string[] = () => media.ice_servers,
+  ) {
     this.#core = core;
     this.#engine = engine;
     this.#media = media;
+    this.#iceServers = iceServers;
     core.sessions.onStop((session, reason) => {
       const call = this.#calls.get(session.callId);
       if (call?.session === session) {
@@ -125,7 +134,7 @@ export class CallHost {
         bindAddress: this.#media.bind_address,
         portRangeBegin: this.#media.port_range_begin || undefined,
         portRangeEnd: this.#media.port_range_end || undefined,
-        iceServers: this.#media.ice_servers,
+        iceServers: this.#iceServers(),
         onLocalCandidates: (batch) => incoming.signals.candidates(batch),
         onRtp: (packet) => ref.call?.leg?.receive(packet),
         // Our own close comes back here too; by then the call is already ending.

@@ -70,6 +70,7 @@ export const SCHEMA: SectionSpec = {
     port_range_begin: int(0, 0, 65_535),
     port_range_end: int(0, 0, 65_535),
     ice_servers: { kind: 'list', default: [], item: 'ice_server' },
+    ice_servers_from_homeserver: { kind: 'bool', default: false },
   },
   agent: {
     kind: { kind: 'enum', default: 'echo', values: ['echo', 'websocket'] },

@@ -79,6 +79,8 @@ export interface MediaConfig {
   port_range_end: number;
   /** ICE servers as URLs (stun:, turn:, turns:). Empty by default: no outside server. */
   ice_servers: string[];
+  /** Use the homeserver's TURN servers (`/voip/turnServer`, refreshed before they expire). */
+  ice_servers_from_homeserver: boolean;
 }
 
 /** Which agent talks to callers: the `[agent]` section. */
