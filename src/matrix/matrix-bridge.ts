@@ -29,6 +29,8 @@ interface Waiting {
   roomId: string;
   event: RawEvent;
   until: number;
+  /** When sync delivered it: the time it waited counts towards an invite's age. */
+  receivedAt: number;
 }
 
 /** How long an undecryptable event is retried, at most (an invite's own lifetime is shorter). */
@@ -120,7 +122,7 @@ export class MatrixBridge {
     // as its invite, and must be seen after it.
     const ready: Array<{ roomId: string; event: RawEvent; encrypted: boolean }> = [];
     for (const waiting of this.#takeWaiting())
-      await this.#open(waiting.roomId, waiting.event, ready, waiting.until);
+      await this.#open(waiting.roomId, waiting.event, ready, waiting.until, waiting.receivedAt);
     for (const [roomId, room] of Object.entries(sync.rooms?.join ?? {})) {
       this.#rooms.apply(roomId, room.state?.events ?? []);
       this.#rooms.apply(roomId, room.timeline?.events ?? []);
@@ -140,6 +142,7 @@ export class MatrixBridge {
     event: RawEvent,
     ready: Array<{ roomId: string; event: RawEvent; encrypted: boolean }>,
     until = Date.now() + RETRY_UNDECRYPTABLE_MS,
+    receivedAt = Date.now(),
   ): Promise<void> {
     if (event.type !== 'm.room.encrypted') {
       ready.push({ roomId, event, encrypted: false });
@@ -149,11 +152,15 @@ export class MatrixBridge {
     if (crypto === undefined) return;
     try {
       const clear = await crypto.decrypt(event, roomId);
-      ready.push({ roomId, event: clear.event, encrypted: clear.encrypted });
+      ready.push({
+        roomId,
+        event: olderBy(clear.event, Date.now() - receivedAt),
+        encrypted: clear.encrypted,
+      });
     } catch (error) {
       if (error instanceof CryptoError && error.code === 'undecryptable' && Date.now() < until) {
         if (this.#waiting.length < RETRY_UNDECRYPTABLE_MAX)
-          this.#waiting.push({ roomId, event, until });
+          this.#waiting.push({ roomId, event, until, receivedAt });
         return;
       }
       log('matrix_event_undecryptable', {
@@ -234,4 +241,11 @@ export class MatrixBridge {
       this.#options.log('matrix_leave_failed', { room_id: roomId, error: String(error) });
     }
   }
+}
+
+/** The event as if delivered `waitedMs` later: an invite that waited for its keys ages too. */
+function olderBy(event: RawEvent, waitedMs: number): RawEvent {
+  if (waitedMs <= 0) return event;
+  const age = typeof event.unsigned?.age === 'number' ? event.unsigned.age : 0;
+  return { ...event, unsigned: { ...event.unsigned, age: age + waitedMs } };
 }
