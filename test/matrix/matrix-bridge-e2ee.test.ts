@@ -182,4 +182,108 @@ describe('the bridge in an encrypted room', () => {
       end_reason: 'e2ee_required',
     });
   });
+
+  it('retries an invite whose room key arrives in a later sync, and answers it', async () => {
+    const bot = await register(server, `bot${Math.random().toString(36).slice(2, 8)}`);
+    const botCrypto = await cryptoFor(bot);
+    // Hold back every to-device event until a batch has carried an encrypted room event, and
+    // hand them over one batch later: the key arrives after the event, as it can in life.
+    const realSync = bot.client.sync.bind(bot.client);
+    const held: unknown[] = [];
+    let holding = true;
+    let heldOnce = false;
+    bot.client.sync = async (options) => {
+      const sync = await realSync(options);
+      if (!holding) {
+        if (held.length > 0) {
+          sync.to_device = {
+            events: [...(held.splice(0) as never[]), ...(sync.to_device?.events ?? [])],
+          };
+        }
+        return sync;
+      }
+      held.push(...(sync.to_device?.events ?? []));
+      sync.to_device = { events: [] };
+      const encryptedEvent = Object.values(sync.rooms?.join ?? {}).some((room) =>
+        (room.timeline?.events ?? []).some((e) => e.type === 'm.room.encrypted'),
+      );
+      if (encryptedEvent) {
+        holding = false;
+        heldOnce = true;
+      }
+      return sync;
+    };
+    let undecryptable = 0;
+    const realDecrypt = botCrypto.decrypt.bind(botCrypto);
+    botCrypto.decrypt = async (event, roomId) => {
+      try {
+        return await realDecrypt(event, roomId);
+      } catch (error) {
+        undecryptable += 1;
+        throw error;
+      }
+    };
+    const { host, stop } = await assembleBridge({
+      bot,
+      voice: { require_e2ee: true },
+      crypto: botCrypto,
+      tokensPerSecond: 0,
+    });
+    cleanups.push(stop);
+
+    const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
+    const side = new CallerSide(alice, await cryptoFor(alice));
+    await side.sync();
+    const { room_id: roomId } = await alice.client.raw<{ room_id: string }>(
+      'POST',
+      '/_matrix/client/v3/createRoom',
+      {
+        preset: 'trusted_private_chat',
+        invite: [bot.userId],
+        is_direct: true,
+        initial_state: [
+          {
+            type: 'm.room.encryption',
+            state_key: '',
+            content: { algorithm: 'm.megolm.v1.aes-sha2' },
+          },
+        ],
+      },
+    );
+    for (
+      let i = 0;
+      i < 200 && !(await alice.client.joinedMembers(roomId)).includes(bot.userId);
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await side.sync();
+
+    const caller = new TestCaller('alice-late-key', { payloadType: 111 });
+    cleanups.push(() => caller.close());
+    await side.crypto.ensureRoomKeys(roomId, [alice.userId, bot.userId]);
+    const encrypted = await side.crypto.encrypt(roomId, 'm.call.invite', {
+      call_id: 'late-key-call',
+      party_id: 'ALICEPHONE',
+      version: '1',
+      lifetime: 60_000,
+      offer: { type: 'offer', sdp: await caller.offer },
+    });
+    await alice.client.sendEvent(roomId, 'm.room.encrypted', encrypted);
+    // Candidates follow the invite, as they do from real clients; their batch brings the key.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const candidates = await side.crypto.encrypt(roomId, 'm.call.candidates', {
+      call_id: 'late-key-call',
+      party_id: 'ALICEPHONE',
+      version: '1',
+      candidates: [],
+    });
+    await alice.client.sendEvent(roomId, 'm.room.encrypted', candidates);
+
+    const answer = await side.until('m.call.answer');
+    expect(answer.content).toMatchObject({ call_id: 'late-key-call' });
+    expect(heldOnce).toBe(true);
+    expect(undecryptable).toBeGreaterThan(0);
+    expect(host.liveCalls).toBe(1);
+  });
 });
