@@ -10,7 +10,9 @@ import { BridgeCrypto, type CryptoRequestSender } from '../../src/matrix/crypto/
 import type { MatrixClient } from '../../src/matrix/matrix-client.js';
 import type { RawEvent } from '../../src/matrix/sync-response.js';
 import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
+import { SineCaller } from '../engine/media-fixtures.js';
 import { TestCaller } from '../transport/fixtures/test-caller.js';
+import { until } from '../transport/fixtures/wait.js';
 import { assembleBridge, register, type Account } from './matrix-fixtures.js';
 
 let server: DevServer;
@@ -100,7 +102,7 @@ class CallerSide {
 }
 
 describe('the bridge in an encrypted room', () => {
-  it('decrypts an encrypted invite, answers encrypted, and requires E2EE for the call', async () => {
+  it('decrypts an encrypted invite, answers encrypted, carries media, and requires E2EE for the call', async () => {
     const bot = await register(server, `bot${Math.random().toString(36).slice(2, 8)}`);
     const { host, audit, stop } = await assembleBridge({
       bot,
@@ -155,6 +157,28 @@ describe('the bridge in an encrypted room', () => {
     expect(answer.content).toMatchObject({ call_id: 'secret-call', party_id: bot.deviceId });
     expect(side.arrivedEncrypted.has('m.call.answer')).toBe(true);
     expect(host.liveCalls).toBe(1);
+
+    // Media flows once the candidates have crossed, encrypted both ways.
+    caller.acceptAnswer((answer.content as { answer: { sdp: string } }).answer.sdp);
+    await until(() => caller.gatheringComplete, 'the caller candidates');
+    const ours = await side.crypto.encrypt(roomId, 'm.call.candidates', {
+      call_id: 'secret-call',
+      party_id: 'ALICEPHONE',
+      version: '1',
+      candidates: caller.localCandidates.map((c) => ({ candidate: c.candidate, sdpMid: c.sdpMid })),
+    });
+    await alice.client.sendEvent(roomId, 'm.room.encrypted', ours);
+    const theirs = await side.until('m.call.candidates');
+    expect(side.arrivedEncrypted.has('m.call.candidates')).toBe(true);
+    caller.addRemoteCandidates((theirs.content as { candidates: never[] }).candidates);
+    await until(() => caller.trackOpen, 'the media to connect');
+    const sine = new SineCaller(111, caller.ssrc);
+    for (let i = 0; i < 50; i++) {
+      caller.send(sine.next());
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    sine.close();
+    await until(() => caller.received.length > 10, 'echoed audio');
 
     const hangup = await side.crypto.encrypt(roomId, 'm.call.hangup', {
       call_id: 'secret-call',
