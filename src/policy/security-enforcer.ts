@@ -25,6 +25,10 @@ export interface CallContext {
 export class Reservation {
   /** Whether the enforcer has taken this reservation back; private, so a copy cannot fake it. */
   #released = false;
+  /** Where it sits in its enforcer's list of live reservations (for O(1) removal). */
+  liveIndex = -1;
+  /** Whether the per-user and per-room counts include it. */
+  counted = false;
 
   constructor(
     readonly callId: string,
@@ -76,8 +80,13 @@ export class SecurityEnforcer {
   #policy: SecurityPolicy;
   /** Admitted calls per user within the rate window. */
   #rate: SlidingWindowRateLimiter;
-  /** Reservations issued and not yet released. */
-  #live = 0;
+  /** Reservations issued and not yet released, in no particular order. */
+  readonly #live: Reservation[] = [];
+  /**
+   * Whether per-user and per-room counts are kept: only while a cap asks for them, since they
+   * cost more than the rest of admission. Turning a cap on rebuilds them from the live list.
+   */
+  #counting: boolean;
   /** Live calls per normalized user id. */
   readonly #perUser = new LiveCounts();
   /** Live calls per normalized room id. */
@@ -89,6 +98,7 @@ export class SecurityEnforcer {
   constructor(voice: VoiceConfig, options: EnforcerOptions) {
     this.#policy = new SecurityPolicy(voice);
     this.#rate = newRateLimiter(voice);
+    this.#counting = hasCaps(voice);
     this.#clock = options.clock;
     this.#log = options.log;
     this.#capacity = options.capacity ?? Number.POSITIVE_INFINITY;
@@ -101,7 +111,7 @@ export class SecurityEnforcer {
 
   /** Calls holding a reservation. */
   get liveCalls(): number {
-    return this.#live;
+    return this.#live.length;
   }
 
   /**
@@ -111,6 +121,11 @@ export class SecurityEnforcer {
   updatePolicy(voice: VoiceConfig): SecurityPolicy {
     const old = this.#policy.voice;
     this.#policy = new SecurityPolicy(voice);
+    const counting = hasCaps(voice);
+    if (counting && !this.#counting) {
+      for (const reservation of this.#live) if (!reservation.counted) this.#count(reservation);
+    }
+    this.#counting = counting;
     if (
       old.rate_limit_window !== voice.rate_limit_window ||
       old.rate_limit_calls !== voice.rate_limit_calls
@@ -154,8 +169,7 @@ export class SecurityEnforcer {
 
     this.#rate.record(user, now);
     // Counted whatever the caps are now, so a reload that turns a cap on counts every live call.
-    this.#perUser.increment(user);
-    this.#perRoom.increment(room);
+
     const reservation = new Reservation(
       call.callId,
       call.userId,
@@ -166,14 +180,16 @@ export class SecurityEnforcer {
       room,
       this,
     );
-    this.#live += 1;
+    if (this.#counting) this.#count(reservation);
+    reservation.liveIndex = this.#live.length;
+    this.#live.push(reservation);
     if (!this.#log.wants(SECURITY_EVENTS.callRegistered)) return { admitted: true, reservation };
     this.#log.emit(SECURITY_EVENTS.callRegistered, {
       call_id: call.callId,
       room_id: call.roomId,
       user_id: call.userId,
       policy_version: policy.version,
-      live_calls: this.#live,
+      live_calls: this.#live.length,
     });
     return { admitted: true, reservation };
   }
@@ -181,16 +197,23 @@ export class SecurityEnforcer {
   /** Returns a call's reservation. Safe to call any number of times; true only the first. */
   release(reservation: Reservation, reason = 'ended'): boolean {
     if (reservation.issuer !== this || !Reservation.take(reservation)) return false;
-    this.#live -= 1;
-    this.#perUser.decrement(reservation.userKey);
-    this.#perRoom.decrement(reservation.roomKey);
+    // Swap-remove: the last live reservation takes this one's place.
+    const last = this.#live.pop() as Reservation;
+    if (last !== reservation) {
+      last.liveIndex = reservation.liveIndex;
+      this.#live[last.liveIndex] = last;
+    }
+    if (reservation.counted) {
+      this.#perUser.decrement(reservation.userKey);
+      this.#perRoom.decrement(reservation.roomKey);
+    }
     if (!this.#log.wants(SECURITY_EVENTS.callUnregistered)) return true;
     this.#log.emit(SECURITY_EVENTS.callUnregistered, {
       call_id: reservation.callId,
       room_id: reservation.roomId,
       user_id: reservation.userId,
       reason,
-      live_calls: this.#live,
+      live_calls: this.#live.length,
     });
     return true;
   }
@@ -203,6 +226,12 @@ export class SecurityEnforcer {
   /** Rate-limit state held, for the benchmarks and the metrics. */
   get rateLimitState(): { activeUsers: number; bytes: number } {
     return { activeUsers: this.#rate.activeUsers, bytes: this.#rate.stateBytes };
+  }
+
+  #count(reservation: Reservation): void {
+    reservation.counted = true;
+    this.#perUser.increment(reservation.userKey);
+    this.#perRoom.increment(reservation.roomKey);
   }
 
   #check(
@@ -220,7 +249,7 @@ export class SecurityEnforcer {
     if (voice.require_signaling_tls && call.signalingTls !== true) return 'signaling_tls_required';
 
     if (!this.#rate.allows(user, now)) return 'rate_limit_exceeded';
-    if (this.#live >= Math.min(voice.max_concurrent_calls, this.#capacity)) {
+    if (this.#live.length >= Math.min(voice.max_concurrent_calls, this.#capacity)) {
       return 'max_concurrent_calls_exceeded';
     }
     if (voice.max_calls_per_user > 0 && this.#perUser.get(user) >= voice.max_calls_per_user) {
@@ -231,6 +260,10 @@ export class SecurityEnforcer {
     }
     return undefined;
   }
+}
+
+function hasCaps(voice: VoiceConfig): boolean {
+  return voice.max_calls_per_user > 0 || voice.max_calls_per_room > 0;
 }
 
 function validIds(call: CallContext): boolean {
