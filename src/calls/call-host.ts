@@ -135,6 +135,7 @@ export class CallHost {
         portRangeBegin: this.#media.port_range_begin || undefined,
         portRangeEnd: this.#media.port_range_end || undefined,
         iceServers: this.#iceServers(),
+        waitForAnswerDelivery: true,
         onLocalCandidates: (batch) => incoming.signals.candidates(batch),
         onRtp: (packet) => ref.call?.leg?.receive(packet),
         // Our own close comes back here too; by then the call is already ending.
@@ -174,6 +175,7 @@ export class CallHost {
       return { accepted: false, reason: 'media_unavailable', record: await call.ended };
     }
     incoming.signals.answer(answerSdp);
+    peer.answerDelivered();
     return { accepted: true, call };
   }
 

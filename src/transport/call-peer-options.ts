@@ -21,6 +21,11 @@ export interface CallPeerOptions {
   iceServers?: string[];
   /** How long local candidates collect before a batch goes out, in ms. Default 100. */
   candidateBatchMs?: number;
+  /**
+   * Hold the caller's candidates until `answerDelivered()` is called, so ICE starts only once
+   * the answer is on its way. Default false: candidates are used as soon as the offer is set.
+   */
+  waitForAnswerDelivery?: boolean;
   /** Receives local candidates in batches; the last batch ends with an empty candidate. */
   onLocalCandidates: (batch: LocalCandidate[]) => unknown;
   /** Receives every Opus RTP packet from the far end (decrypted, header included). */
@@ -38,7 +43,15 @@ export interface CallPeerOptions {
 /** CallPeer options with every default filled in. */
 export interface ResolvedCallPeerOptions
   extends Required<
-    Omit<CallPeerOptions, 'portRangeBegin' | 'portRangeEnd' | 'onState' | 'onMediaOpen' | 'onError'>
+    Omit<
+      CallPeerOptions,
+      | 'portRangeBegin'
+      | 'portRangeEnd'
+      | 'onState'
+      | 'onMediaOpen'
+      | 'onError'
+      | 'waitForAnswerDelivery'
+    >
   > {
   portRangeBegin: number | undefined;
   portRangeEnd: number | undefined;

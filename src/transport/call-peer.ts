@@ -97,6 +97,11 @@ export class CallPeer {
   #queuedCandidates: RemoteCandidate[] = [];
   /** True once the library accepted the offer. */
   #remoteDescriptionSet = false;
+  /**
+   * True once the owner says the answer is on its way to the caller (or when the owner does
+   * not wait for that): only then are the caller's candidates given to ICE.
+   */
+  #answerDelivered: boolean;
   /** Batches local candidates for the signalling layer. */
   #batcher: CandidateBatcher | undefined;
   /** Settles the promise `answer()` returned. */
@@ -114,6 +119,7 @@ export class CallPeer {
   constructor(options: CallPeerOptions) {
     this.#options = resolveCallPeerOptions(options);
     this.callId = this.#options.callId;
+    this.#answerDelivered = options.waitForAnswerDelivery !== true;
 
     const { onRtp, onLocalCandidates, onState, onMediaOpen, onClosed } = this.#options;
     this.#onRtp = this.#guard('onRtp', onRtp);
@@ -200,7 +206,7 @@ export class CallPeer {
     const candidate = parseRemoteCandidate(input);
     if (this.#closing || candidate === 'end_of_candidates') return 'skipped';
 
-    if (!this.#remoteDescriptionSet) {
+    if (!this.#remoteDescriptionSet || !this.#answerDelivered) {
       if (this.#queuedCandidates.length >= MAX_QUEUED_CANDIDATES) return 'rejected';
       this.#queuedCandidates.push(candidate);
       return 'queued';
@@ -329,10 +335,21 @@ export class CallPeer {
       throw this.#abandon(refused, 'negotiation_failed');
     }
     this.#remoteDescriptionSet = true;
+    if (this.#answerDelivered) this.#applyQueued();
+  }
 
-    // Limitation: queued candidates are applied at once, so ICE checks and the DTLS hello can
-    // reach the caller before the answer does. Browsers wait for the answer; a caller built on
-    // node-datachannel fails the handshake instead ("certificate verify failed").
+  /**
+   * Tells the peer that the answer has been sent to the caller: the caller's candidates that
+   * came early are given to ICE now. Without this wait, ICE checks and the DTLS hello can reach
+   * a caller before the answer does; browsers wait, but some callers fail the handshake.
+   */
+  answerDelivered(): void {
+    if (this.#answerDelivered || this.#closing) return;
+    this.#answerDelivered = true;
+    if (this.#remoteDescriptionSet) this.#applyQueued();
+  }
+
+  #applyQueued(): void {
     const queued = this.#queuedCandidates;
     this.#queuedCandidates = [];
     for (const candidate of queued) this.#applyCandidate(candidate);
