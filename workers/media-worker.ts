@@ -1,5 +1,6 @@
 // The entry of every media worker thread (a Piscina task that runs for the worker's life).
-// Never import node-datachannel here or below: it must only ever load on the main thread.
+// Never import the WebRTC library (or anything that loads it) here or below: it must only
+// ever load on the main thread.
 import { runMediaLoop } from './media/media-loop.js';
 import type { MediaLoopTask } from './media/media-messages.js';
 

@@ -101,6 +101,38 @@ class CallerSide {
   }
 }
 
+/** Alice, with her own crypto, opens an encrypted DM with the bot and waits until it joins. */
+async function encryptedDmWith(bot: Account) {
+  const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
+  const side = new CallerSide(alice, await cryptoFor(alice));
+  await side.sync();
+  const { room_id: roomId } = await alice.client.raw<{ room_id: string }>(
+    'POST',
+    '/_matrix/client/v3/createRoom',
+    {
+      preset: 'trusted_private_chat',
+      invite: [bot.userId],
+      is_direct: true,
+      initial_state: [
+        {
+          type: 'm.room.encryption',
+          state_key: '',
+          content: { algorithm: 'm.megolm.v1.aes-sha2' },
+        },
+      ],
+    },
+  );
+  for (
+    let i = 0;
+    i < 200 && !(await alice.client.joinedMembers(roomId)).includes(bot.userId);
+    i++
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await side.sync();
+  return { alice, side, roomId };
+}
+
 describe('the bridge in an encrypted room', () => {
   it('decrypts an encrypted invite, answers encrypted, carries media, and requires E2EE for the call', async () => {
     const bot = await register(server, `bot${Math.random().toString(36).slice(2, 8)}`);
@@ -112,33 +144,7 @@ describe('the bridge in an encrypted room', () => {
     });
     cleanups.push(stop);
 
-    const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
-    const side = new CallerSide(alice, await cryptoFor(alice));
-    await side.sync();
-    const { room_id: roomId } = await alice.client.raw<{ room_id: string }>(
-      'POST',
-      '/_matrix/client/v3/createRoom',
-      {
-        preset: 'trusted_private_chat',
-        invite: [bot.userId],
-        is_direct: true,
-        initial_state: [
-          {
-            type: 'm.room.encryption',
-            state_key: '',
-            content: { algorithm: 'm.megolm.v1.aes-sha2' },
-          },
-        ],
-      },
-    );
-    for (
-      let i = 0;
-      i < 200 && !(await alice.client.joinedMembers(roomId)).includes(bot.userId);
-      i++
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    await side.sync();
+    const { alice, side, roomId } = await encryptedDmWith(bot);
 
     const caller = new TestCaller('alice-e2ee', { payloadType: 111 });
     cleanups.push(() => caller.close());
@@ -255,33 +261,7 @@ describe('the bridge in an encrypted room', () => {
     });
     cleanups.push(stop);
 
-    const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
-    const side = new CallerSide(alice, await cryptoFor(alice));
-    await side.sync();
-    const { room_id: roomId } = await alice.client.raw<{ room_id: string }>(
-      'POST',
-      '/_matrix/client/v3/createRoom',
-      {
-        preset: 'trusted_private_chat',
-        invite: [bot.userId],
-        is_direct: true,
-        initial_state: [
-          {
-            type: 'm.room.encryption',
-            state_key: '',
-            content: { algorithm: 'm.megolm.v1.aes-sha2' },
-          },
-        ],
-      },
-    );
-    for (
-      let i = 0;
-      i < 200 && !(await alice.client.joinedMembers(roomId)).includes(bot.userId);
-      i++
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    await side.sync();
+    const { alice, side, roomId } = await encryptedDmWith(bot);
 
     const caller = new TestCaller('alice-late-key', { payloadType: 111 });
     cleanups.push(() => caller.close());
