@@ -199,7 +199,7 @@ describe('the bridge in an encrypted room', () => {
     expect(audit.recent(1)[0]).toMatchObject({
       call_id: 'secret-call',
       state: 'ended',
-      end_reason: 'user_hangup',
+      end_reason: 'caller_hangup',
     });
 
     // A plaintext invite in the same encrypted room is refused for E2EE.

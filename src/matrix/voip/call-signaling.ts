@@ -203,7 +203,7 @@ export class CallSignaling {
         call.ended = true;
         await host.hangupByCaller(
           callId,
-          event.type === 'm.call.reject' ? 'caller_rejected' : event.reason,
+          event.type === 'm.call.reject' ? 'caller_rejected' : callerHangupReason(event.reason),
         );
         return;
       case 'm.call.select_answer':
@@ -311,4 +311,15 @@ export class CallSignaling {
       ...fields,
     });
   }
+}
+
+/**
+ * The end reason of a caller's hangup: `caller_hangup`, or `caller_hangup:<their reason>` for
+ * any other reason they gave. Prefixed so that a caller cannot make its own hangup read as one
+ * of the bridge's reasons (a budget stop, say) in the audit record.
+ */
+export function callerHangupReason(reason: string): string {
+  if (reason === 'user_hangup') return 'caller_hangup';
+  const clean = reason.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64);
+  return `caller_hangup:${clean}`;
 }

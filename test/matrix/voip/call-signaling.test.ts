@@ -126,7 +126,7 @@ describe('call signaling', () => {
     });
     expect(core.audit.recent(1)[0]).toMatchObject({
       call_id: 'c2',
-      end_reason: 'signalling_timeout',
+      end_reason: 'caller_hangup:signalling_timeout',
     });
     caller.close();
   });
@@ -270,5 +270,19 @@ describe('call signaling', () => {
     await deliver('m.call.hangup', 'not an object' as never);
     expect(sent).toEqual([]);
     expect(logged.filter((l) => l === 'call_event_invalid')).toHaveLength(2);
+  });
+
+  it('keeps a caller from passing its hangup off as one of the bridge reasons', async () => {
+    const { deliver, core } = await bridge();
+    const { caller, sdp } = await offer();
+    await deliver('m.call.invite', invite('c13', sdp));
+    await deliver('m.call.hangup', {
+      call_id: 'c13',
+      party_id: 'ALICEPHONE',
+      version: '1',
+      reason: 'budget_exceeded',
+    });
+    expect(core.audit.recent(1)[0]?.end_reason).toBe('caller_hangup:budget_exceeded');
+    caller.close();
   });
 });
