@@ -11,12 +11,14 @@ import { runReportCommand, type CommandIo } from './audit/report-command.js';
 import { buildSecurityReport, formatSecurityReport } from './audit/security-report.js';
 import { ConfigError, formatEffectiveConfig, loadConfigFile, parseConfig } from './config/load.js';
 import { policyVersion } from './config/policy-version.js';
+import { serve } from './serve.js';
 import { runPolicySimulation } from './simulation/policy-simulation.js';
 import { SecurityLog } from './telemetry/security-log.js';
 
 const USAGE = `usage: voicebridge <command> [options]
 
 commands:
+  serve --config FILE run the bridge against the configured homeserver
   check-config FILE   validate a config file; print the effective config (secrets redacted)
   report [...]        print the security report from the audit store (see: report --help)
   simulate [...]      run synthetic callers through the policy core on a simulated clock
@@ -49,9 +51,11 @@ blocked_users = ["@*:spam.example"]
 `;
 
 /** Runs one command; returns the exit code. */
-export function main(argv: string[], io: CommandIo): number {
+export function main(argv: string[], io: CommandIo): number | Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
+    case 'serve':
+      return serve(args, io);
     case 'check-config':
       return checkConfig(args, io);
     case 'report':
@@ -216,8 +220,15 @@ if (isEntryPoint()) {
       throw error;
     });
   }
-  process.exitCode = main(process.argv.slice(2), {
-    stdout: (s) => process.stdout.write(s),
-    stderr: (s) => process.stderr.write(s),
+  void Promise.resolve(
+    main(process.argv.slice(2), {
+      stdout: (s) => process.stdout.write(s),
+      stderr: (s) => process.stderr.write(s),
+    }),
+  ).then((code) => {
+    process.exitCode = code;
+    // A served bridge has closed everything it opened; native libraries may still hold the
+    // event loop, so the process ends here rather than waiting for them.
+    if (process.argv[2] === 'serve') process.exit(code);
   });
 }

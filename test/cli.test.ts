@@ -11,6 +11,7 @@ function run(argv: string[]): { code: number; stdout: string; stderr: string } {
   let stdout = '';
   let stderr = '';
   const code = main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  if (typeof code !== 'number') throw new Error('this command runs asynchronously');
   return { code, stdout, stderr };
 }
 

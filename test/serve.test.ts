@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { AuditStore } from '../src/audit/audit-store.js';
+import { startDevServer, type DevServer } from '../src/devserver/index.js';
+import { EventCollector, register } from './matrix/matrix-fixtures.js';
+import { assertLoopbackOnly } from './transport/fixtures/loopback-only.js';
+import { TestCaller } from './transport/fixtures/test-caller.js';
+import { until } from './transport/fixtures/wait.js';
+
+const CLI = new URL('../dist/src/cli.js', import.meta.url).pathname;
+
+let server: DevServer;
+beforeAll(async () => {
+  assertLoopbackOnly();
+  server = await startDevServer();
+});
+afterAll(() => server.close());
+
+/** Runs `voicebridge serve`; collects its output lines. */
+function serveProcess(configFile: string) {
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  return { child, output: () => out, exited };
+}
+
+describe('voicebridge serve', () => {
+  it('runs until SIGTERM, then hangs up its calls, commits their records and exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
+    const name = `bot${Math.random().toString(36).slice(2, 8)}`;
+    const bot = await register(server, name);
+    writeFileSync(join(dir, 'ca.pem'), server.caPem);
+    const configFile = join(dir, 'bridge.toml');
+    writeFileSync(
+      configFile,
+      `
+[voice]
+require_e2ee = false
+[matrix]
+homeserver_url = "${server.url}"
+user_id = "${bot.userId}"
+password = "${name}-password"
+ca_file = "${join(dir, 'ca.pem')}"
+store_dir = "${join(dir, 'store')}"
+[media]
+workers = 1
+[audit]
+path = "${join(dir, 'audit.db')}"
+`,
+    );
+    const bridge = serveProcess(configFile);
+    await until(() => bridge.output().includes('bridge_ready'), 'the bridge to start', 2_000);
+
+    const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
+    const { room_id: roomId } = await alice.client.raw<{ room_id: string }>(
+      'POST',
+      '/_matrix/client/v3/createRoom',
+      { preset: 'trusted_private_chat', invite: [bot.userId], is_direct: true },
+    );
+    for (
+      let i = 0;
+      i < 200 && !(await alice.client.joinedMembers(roomId)).includes(bot.userId);
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const seen = new EventCollector(alice);
+    const caller = new TestCaller('alice-serve', { payloadType: 111 });
+    try {
+      await alice.client.sendEvent(roomId, 'm.call.invite', {
+        call_id: 'served-call',
+        party_id: 'ALICEPHONE',
+        version: '1',
+        lifetime: 60_000,
+        offer: { type: 'offer', sdp: await caller.offer },
+      });
+      await until(() => seen.of('m.call.answer').length > 0, 'the answer', 2_000);
+
+      bridge.child.kill('SIGTERM');
+      expect(await bridge.exited).toBe(0);
+      expect(bridge.output()).toContain('bridge_stopped');
+      await until(() => seen.of('m.call.hangup').length > 0, 'the shutdown hangup', 2_000);
+      expect(seen.of('m.call.hangup')[0]?.content).toMatchObject({
+        call_id: 'served-call',
+        'org.voicebridge.reason': 'shutdown',
+      });
+    } finally {
+      await seen.stop();
+      caller.close();
+      if (bridge.child.exitCode === null) bridge.child.kill('SIGKILL');
+    }
+
+    const audit = AuditStore.openReadOnly(join(dir, 'audit.db'));
+    try {
+      expect(audit.recent(1)[0]).toMatchObject({ call_id: 'served-call', end_reason: 'shutdown' });
+    } finally {
+      audit.close();
+    }
+  });
+
+  it('refuses to start on an invalid config, naming the problem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
+    const configFile = join(dir, 'bad.toml');
+    writeFileSync(configFile, '[voice]\nmax_concurrent_calls = 0\n');
+    const bridge = serveProcess(configFile);
+    expect(await bridge.exited).toBe(2);
+    expect(bridge.output()).toContain('voice.max_concurrent_calls');
+    expect(bridge.output()).toContain('not starting');
+  });
+});
