@@ -34,7 +34,7 @@ function serveProcess(configFile: string) {
 }
 
 describe('voicebridge serve', () => {
-  it('runs until SIGTERM, then hangs up its calls, commits their records and exits 0', async () => {
+  it('reloads its policy on SIGHUP, and on SIGTERM hangs up, commits its records and exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
     const name = `bot${Math.random().toString(36).slice(2, 8)}`;
     const bot = await register(server, name);
@@ -85,6 +85,29 @@ path = "${join(dir, 'audit.db')}"
       });
       await until(() => seen.of('m.call.answer').length > 0, 'the answer', 2_000);
 
+      // SIGHUP: the new policy blocks alice; her next call is rejected, the live one goes on.
+      const { readFileSync } = await import('node:fs');
+      const blocked = readFileSync(configFile, 'utf8').replace(
+        'require_e2ee = false',
+        `require_e2ee = false\nblocked_users = ["${alice.userId}"]`,
+      );
+      writeFileSync(configFile, blocked);
+      bridge.child.kill('SIGHUP');
+      await until(() => bridge.output().includes('policy_reloaded'), 'the reload', 2_000);
+      await alice.client.sendEvent(roomId, 'm.call.invite', {
+        call_id: 'after-reload',
+        party_id: 'ALICEPHONE',
+        version: '1',
+        lifetime: 60_000,
+        offer: { type: 'offer', sdp: await caller.offer },
+      });
+      await until(() => seen.of('m.call.reject').length > 0, 'the reject', 2_000);
+      expect(seen.of('m.call.reject')[0]?.content).toMatchObject({
+        call_id: 'after-reload',
+        'org.voicebridge.reason': 'user_blocked',
+      });
+      expect(seen.of('m.call.hangup')).toEqual([]);
+
       bridge.child.kill('SIGTERM');
       expect(await bridge.exited).toBe(0);
       expect(bridge.output()).toContain('bridge_stopped');
@@ -101,7 +124,13 @@ path = "${join(dir, 'audit.db')}"
 
     const audit = AuditStore.openReadOnly(join(dir, 'audit.db'));
     try {
-      expect(audit.recent(1)[0]).toMatchObject({ call_id: 'served-call', end_reason: 'shutdown' });
+      const records = audit.recent(2).sort((a, b) => a.call_id.localeCompare(b.call_id));
+      expect(records.map((r) => [r.call_id, r.end_reason])).toEqual([
+        ['after-reload', 'user_blocked'],
+        ['served-call', 'shutdown'],
+      ]);
+      // The live call kept the policy it started with; the refused one met the new one.
+      expect(records[0]?.policy_version).not.toBe(records[1]?.policy_version);
     } finally {
       audit.close();
     }
