@@ -32,6 +32,10 @@ async function bridge(changes: Parameters<typeof coreWith>[0] = {}) {
   engines.push(engine);
   const host = new CallHost(core, engine, defaultConfig().media);
   const sent: Array<{ roomId: string; type: string; content: Record<string, unknown> }> = [];
+  let delivered: ((type: string, content: Record<string, unknown>) => void) | undefined;
+  const onDelivered = (hook: typeof delivered): void => {
+    delivered = hook;
+  };
   const logged: string[] = [];
   const signaling = new CallSignaling({
     host,
@@ -39,6 +43,9 @@ async function bridge(changes: Parameters<typeof coreWith>[0] = {}) {
     partyId: 'BRIDGEDEVICE',
     send: (roomId, type, content) => {
       sent.push({ roomId, type, content });
+      // Delivered at once, as if the homeserver were instant: the caller has the answer before
+      // the bridge starts ICE, which a node-datachannel caller needs.
+      delivered?.(type, content);
       return Promise.resolve();
     },
     signalingTls: true,
@@ -61,7 +68,7 @@ async function bridge(changes: Parameters<typeof coreWith>[0] = {}) {
       encrypted: false,
       ...extra,
     });
-  return { core, host, signaling, sent, logged, deliver };
+  return { core, host, signaling, sent, logged, deliver, onDelivered };
 }
 
 async function offer(): Promise<{ caller: TestCaller; sdp: string }> {
@@ -80,8 +87,12 @@ const invite = (callId: string, sdp: string, extra: Record<string, unknown> = {}
 
 describe('call signaling', () => {
   it('answers an invite with its party id and connects, using candidates sent before the invite', async () => {
-    const { sent, deliver, host } = await bridge();
+    const { sent, deliver, host, onDelivered } = await bridge();
     const { caller, sdp } = await offer();
+    onDelivered((type, content) => {
+      if (type === 'm.call.answer') caller.acceptAnswer((content.answer as { sdp: string }).sdp);
+      if (type === 'm.call.candidates') caller.addRemoteCandidates(content.candidates as never);
+    });
     await until(() => caller.gatheringComplete, 'caller candidates');
     await deliver('m.call.candidates', {
       call_id: 'c1',
@@ -97,11 +108,6 @@ describe('call signaling', () => {
       party_id: 'BRIDGEDEVICE',
       version: '1',
     });
-    caller.acceptAnswer((answer?.content.answer as { sdp: string }).sdp);
-    await until(() => sent.some((e) => e.type === 'm.call.candidates'), 'bridge candidates');
-    for (const e of sent.filter((s) => s.type === 'm.call.candidates')) {
-      caller.addRemoteCandidates(e.content.candidates as never);
-    }
     await until(() => caller.trackOpen, 'the call to connect');
 
     await deliver('m.call.hangup', {
