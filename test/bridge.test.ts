@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,7 +10,7 @@ import { startBridge } from '../src/bridge.js';
 import { parseConfig } from '../src/config/load.js';
 import { startDevServer, type DevServer } from '../src/devserver/index.js';
 import { SecurityLog } from '../src/telemetry/security-log.js';
-import { EventCollector, register } from './matrix/matrix-fixtures.js';
+import { EventCollector, bridgeConfigText, dmWith, register } from './matrix/matrix-fixtures.js';
 import { assertLoopbackOnly } from './transport/fixtures/loopback-only.js';
 import { TestCaller } from './transport/fixtures/test-caller.js';
 import { until } from './transport/fixtures/wait.js';
@@ -27,41 +27,17 @@ describe('the bridge started from its config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vb-bridge-'));
     const name = `bot${Math.random().toString(36).slice(2, 8)}`;
     const bot = await register(server, name);
-    writeFileSync(join(dir, 'ca.pem'), server.caPem);
-    const config = parseConfig(
-      `
-[matrix]
-homeserver_url = "${server.url}"
-user_id = "${bot.userId}"
-password = "${name}-password"
-ca_file = "${join(dir, 'ca.pem')}"
-store_dir = "${join(dir, 'store')}"
-[media]
-workers = 1
-[audit]
-path = "${join(dir, 'audit.db')}"
-`,
-      'bridge.toml',
-      { env: {}, readFile: () => '' },
-    );
+    const config = parseConfig(bridgeConfigText(server, bot, name, dir), 'bridge.toml', {
+      env: {},
+      readFile: () => '',
+    });
     const running = await startBridge(config, {
       security: SecurityLog.silent(),
       bridge: pino({ level: 'silent' }),
     });
 
     const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
-    const { room_id: roomId } = await alice.client.raw<{ room_id: string }>(
-      'POST',
-      '/_matrix/client/v3/createRoom',
-      { preset: 'trusted_private_chat', invite: [running.userId], is_direct: true },
-    );
-    for (
-      let i = 0;
-      i < 200 && !(await alice.client.joinedMembers(roomId)).includes(running.userId);
-      i++
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const roomId = await dmWith(alice, running.userId);
     const seen = new EventCollector(alice);
     const caller = new TestCaller('alice-config', { payloadType: 111 });
     try {

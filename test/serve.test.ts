@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AuditStore } from '../src/audit/audit-store.js';
 import { startDevServer, type DevServer } from '../src/devserver/index.js';
-import { EventCollector, register } from './matrix/matrix-fixtures.js';
+import { EventCollector, bridgeConfigText, dmWith, register } from './matrix/matrix-fixtures.js';
 import { assertLoopbackOnly } from './transport/fixtures/loopback-only.js';
 import { TestCaller } from './transport/fixtures/test-caller.js';
 import { until } from './transport/fixtures/wait.js';
@@ -38,41 +38,13 @@ describe('voicebridge serve', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
     const name = `bot${Math.random().toString(36).slice(2, 8)}`;
     const bot = await register(server, name);
-    writeFileSync(join(dir, 'ca.pem'), server.caPem);
     const configFile = join(dir, 'bridge.toml');
-    writeFileSync(
-      configFile,
-      `
-[voice]
-require_e2ee = false
-[matrix]
-homeserver_url = "${server.url}"
-user_id = "${bot.userId}"
-password = "${name}-password"
-ca_file = "${join(dir, 'ca.pem')}"
-store_dir = "${join(dir, 'store')}"
-[media]
-workers = 1
-[audit]
-path = "${join(dir, 'audit.db')}"
-`,
-    );
+    writeFileSync(configFile, bridgeConfigText(server, bot, name, dir, 'require_e2ee = false'));
     const bridge = serveProcess(configFile);
     await until(() => bridge.output().includes('bridge_ready'), 'the bridge to start', 2_000);
 
     const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
-    const { room_id: roomId } = await alice.client.raw<{ room_id: string }>(
-      'POST',
-      '/_matrix/client/v3/createRoom',
-      { preset: 'trusted_private_chat', invite: [bot.userId], is_direct: true },
-    );
-    for (
-      let i = 0;
-      i < 200 && !(await alice.client.joinedMembers(roomId)).includes(bot.userId);
-      i++
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const roomId = await dmWith(alice, bot.userId);
     const seen = new EventCollector(alice);
     const caller = new TestCaller('alice-serve', { payloadType: 111 });
     try {

@@ -13,7 +13,7 @@ import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
 import { SineCaller } from '../engine/media-fixtures.js';
 import { TestCaller } from '../transport/fixtures/test-caller.js';
 import { until } from '../transport/fixtures/wait.js';
-import { assembleBridge, register, type Account } from './matrix-fixtures.js';
+import { assembleBridge, dmWith, register, type Account } from './matrix-fixtures.js';
 
 let server: DevServer;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -106,29 +106,7 @@ async function encryptedDmWith(bot: Account) {
   const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
   const side = new CallerSide(alice, await cryptoFor(alice));
   await side.sync();
-  const { room_id: roomId } = await alice.client.raw<{ room_id: string }>(
-    'POST',
-    '/_matrix/client/v3/createRoom',
-    {
-      preset: 'trusted_private_chat',
-      invite: [bot.userId],
-      is_direct: true,
-      initial_state: [
-        {
-          type: 'm.room.encryption',
-          state_key: '',
-          content: { algorithm: 'm.megolm.v1.aes-sha2' },
-        },
-      ],
-    },
-  );
-  for (
-    let i = 0;
-    i < 200 && !(await alice.client.joinedMembers(roomId)).includes(bot.userId);
-    i++
-  ) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const roomId = await dmWith(alice, bot.userId, true);
   await side.sync();
   return { alice, side, roomId };
 }

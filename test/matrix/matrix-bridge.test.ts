@@ -7,7 +7,13 @@ import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
 import { TestCaller } from '../transport/fixtures/test-caller.js';
 import { until } from '../transport/fixtures/wait.js';
 import { SineCaller } from '../engine/media-fixtures.js';
-import { EventCollector, assembleBridge, register, type Account } from './matrix-fixtures.js';
+import {
+  EventCollector,
+  assembleBridge,
+  dmWith,
+  register,
+  type Account,
+} from './matrix-fixtures.js';
 
 let server: DevServer;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -37,29 +43,11 @@ async function startBridge(
   return bridge;
 }
 
-/** `caller` opens a DM with the bot; resolves once the bot has joined. */
-async function dmWith(caller: Account, bot: Account): Promise<string> {
-  const { room_id: roomId } = await caller.client.raw<{ room_id: string }>(
-    'POST',
-    '/_matrix/client/v3/createRoom',
-    {
-      preset: 'trusted_private_chat',
-      invite: [bot.userId],
-      is_direct: true,
-    },
-  );
-  for (let i = 0; i < 200; i++) {
-    if ((await caller.client.joinedMembers(roomId)).includes(bot.userId)) return roomId;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('the bot never joined');
-}
-
 describe('the bridge on a Matrix homeserver', () => {
   it('joins a DM it is invited to, answers a call, and hangs up at the token budget', async () => {
     const { bot, audit } = await startBridge({ default_token_limit: 40 });
     const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
-    const roomId = await dmWith(alice, bot);
+    const roomId = await dmWith(alice, bot.userId);
     const seen = new EventCollector(alice);
     cleanups.push(() => seen.stop());
 
@@ -130,7 +118,7 @@ describe('the bridge on a Matrix homeserver', () => {
   it('resumes after a restart from where it stopped: no old call again, no new call missed', async () => {
     const first = await startBridge();
     const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
-    const roomId = await dmWith(alice, first.bot);
+    const roomId = await dmWith(alice, first.bot.userId);
     const seen = new EventCollector(alice);
     cleanups.push(() => seen.stop());
     const inviteFor = async (callId: string): Promise<void> => {
@@ -181,7 +169,7 @@ describe('the bridge on a Matrix homeserver', () => {
       { on: limited, bot: botAccount },
     );
     const alice = await register(limited, `alice${Math.random().toString(36).slice(2, 8)}`);
-    const roomId = await dmWith(alice, bot);
+    const roomId = await dmWith(alice, bot.userId);
     const seen = new EventCollector(alice);
     cleanups.push(() => seen.stop());
 

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -155,4 +155,63 @@ export async function assembleBridge(options: {
     await engine.shutdown();
   };
   return { bot, core, host, logged, audit, tokenFile, stop };
+}
+
+/**
+ * `caller` opens a DM with `botUserId` (encrypted when asked) and waits until the bot has
+ * joined. Returns the room id.
+ */
+export async function dmWith(
+  caller: Account,
+  botUserId: string,
+  encrypted = false,
+): Promise<string> {
+  const { room_id: roomId } = await caller.client.raw<{ room_id: string }>(
+    'POST',
+    '/_matrix/client/v3/createRoom',
+    {
+      preset: 'trusted_private_chat',
+      invite: [botUserId],
+      is_direct: true,
+      initial_state: encrypted
+        ? [
+            {
+              type: 'm.room.encryption',
+              state_key: '',
+              content: { algorithm: 'm.megolm.v1.aes-sha2' },
+            },
+          ]
+        : [],
+    },
+  );
+  for (let i = 0; i < 200; i++) {
+    if ((await caller.client.joinedMembers(roomId)).includes(botUserId)) return roomId;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${botUserId} never joined ${roomId}`);
+}
+
+/** A config file's text for a bridge logged in as `bot` (registered as `name`) on `server`. */
+export function bridgeConfigText(
+  server: DevServer,
+  bot: Account,
+  name: string,
+  dir: string,
+  voice = '',
+): string {
+  writeFileSync(join(dir, 'ca.pem'), server.caPem);
+  return `
+[voice]
+${voice}
+[matrix]
+homeserver_url = "${server.url}"
+user_id = "${bot.userId}"
+password = "${name}-password"
+ca_file = "${join(dir, 'ca.pem')}"
+store_dir = "${join(dir, 'store')}"
+[media]
+workers = 1
+[audit]
+path = "${join(dir, 'audit.db')}"
+`;
 }
