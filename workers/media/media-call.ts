@@ -15,6 +15,8 @@ import type { MediaCallSpec } from './media-messages.js';
 import { RTP_HEADER_BYTES, rtpPayloadEnd, rtpPayloadOffset, writeRtpHeader } from './rtp.js';
 
 const FRAME_SAMPLES = 960;
+/** Ticks between copies of the jitter buffer's counters to the slot (half a second). */
+const STATS_EVERY_TICKS = 25;
 /** Longest RTP packet taken from or put on a ring. */
 const MAX_PACKET = 1500;
 
@@ -53,6 +55,8 @@ export class MediaCall {
   #timestamp = Math.floor(Math.random() * 0x1_0000_0000) >>> 0;
   /** Whether the last tick sent a packet; the first packet of a talkspurt carries the marker. */
   #sentLastTick = false;
+  /** Ticks run, to pace the copying of the jitter buffer's counters. */
+  #ticks = 0;
   /** Whether any packet has been played, so silence before the first is not "concealed". */
   #playing = false;
 
@@ -113,10 +117,10 @@ export class MediaCall {
     // The RTP clock runs whether or not the agent spoke, so the caller plays gaps as gaps.
     this.#timestamp = (this.#timestamp + FRAME_SAMPLES) >>> 0;
 
-    const jitter = this.#jitter.stats();
-    slots.set(index, F64.packetsLost, jitter.lost);
-    slots.set(index, F64.reordered, jitter.reordered);
-    slots.set(index, F64.late, jitter.late);
+    // The jitter buffer's counters cost a dozen wasm reads and an object: copied to the slot
+    // every half second rather than every tick; readers see them at most that late.
+    this.#ticks += 1;
+    if (this.#ticks % STATS_EVERY_TICKS === 0) this.#copyJitterStats();
     slots.set(index, F64.tickLatenessMs, latenessMs);
     slots.publish(index);
   }
@@ -127,8 +131,21 @@ export class MediaCall {
     this.#slots.add(this.spec.slot.index, F64.outputTokens, outputTokens);
   }
 
+  #copyJitterStats(): void {
+    const index = this.spec.slot.index;
+    const jitter = this.#jitter.stats();
+    this.#slots.set(index, F64.packetsLost, jitter.lost);
+    this.#slots.set(index, F64.reordered, jitter.reordered);
+    this.#slots.set(index, F64.late, jitter.late);
+  }
+
   /** Closes the agent and the codec. The rings belong to the main thread. */
   close(reason: string): void {
+    // A slot already handed to another call (after a timed-out remove) is not ours to write.
+    if (this.#slots.isLive(this.spec.slot)) {
+      this.#copyJitterStats();
+      this.#slots.publish(this.spec.slot.index);
+    }
     this.#agent.close(reason);
     this.#codec.close();
     // The worker runs for days: every call's memory goes back for the next call to reuse.
