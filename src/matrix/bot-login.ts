@@ -1,14 +1,6 @@
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 
+import { writeFileDurably } from './durable-file.js';
 import { MatrixClient, type Whoami } from './matrix-client.js';
 import { MatrixError } from './matrix-error.js';
 import type { MatrixHttp } from './matrix-http.js';
@@ -88,17 +80,8 @@ function readSession(path: string): { accessToken: string; deviceId: string } | 
 }
 
 function writeSession(path: string, session: { accessToken: string; deviceId: string }): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.tmp`;
-  const fd = openSync(temp, 'w', 0o600);
-  try {
-    writeSync(
-      fd,
-      JSON.stringify({ access_token: session.accessToken, device_id: session.deviceId }),
-    );
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
+  writeFileDurably(
+    path,
+    JSON.stringify({ access_token: session.accessToken, device_id: session.deviceId }),
+  );
 }

@@ -1,13 +1,6 @@
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+
+import { writeFileDurably } from './durable-file.js';
 
 /**
  * Where the sync position survives a restart: one small file, replaced atomically (temp file,
@@ -34,15 +27,6 @@ export class SyncTokenStore {
 
   /** Saves a token durably. */
   save(token: string): void {
-    mkdirSync(dirname(this.#path), { recursive: true, mode: 0o700 });
-    const temp = `${this.#path}.tmp`;
-    const fd = openSync(temp, 'w', 0o600);
-    try {
-      writeSync(fd, token);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, this.#path);
+    writeFileDurably(this.#path, token);
   }
 }
