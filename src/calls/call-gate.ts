@@ -44,10 +44,8 @@ export class CallGate {
   readonly #clock: Clock;
   /** The bridge's own user id, the callee of every call. */
   readonly #callee: string;
-  /** Live sessions; a session leaves exactly once, when it ends. */
-  readonly #live = new Set<CallSession>();
-  /** Call ids of the live sessions. */
-  readonly #liveIds = new Set<string>();
+  /** Live sessions by call id; a session leaves exactly once, when it ends. */
+  readonly #live = new Map<string, CallSession>();
   /** Records that could not be committed yet, oldest first. */
   readonly #pending: AuditRecord[] = [];
   /** Records the store refused as invalid. */
@@ -101,7 +99,7 @@ export class CallGate {
     checkCallId(call.callId);
     checkOverrides(overrides);
     // Callers choose their call ids: a second live call under one id could end the first.
-    const admission: Admission = this.#liveIds.has(call.callId)
+    const admission: Admission = this.#live.has(call.callId)
       ? {
           admitted: false,
           reason: 'duplicate_call_id',
@@ -138,8 +136,7 @@ export class CallGate {
       this.#enforcer.release(admission.reservation, 'start_failed');
       throw error;
     }
-    this.#live.add(session);
-    this.#liveIds.add(session.callId);
+    this.#live.set(session.callId, session);
     return { admitted: true, session };
   }
 
@@ -150,8 +147,8 @@ export class CallGate {
    * are freed either way.
    */
   end(session: CallSession, end: CallEnd): { record: AuditRecord; committed: boolean } | undefined {
-    if (!this.#live.delete(session)) return undefined;
-    this.#liveIds.delete(session.callId);
+    if (this.#live.get(session.callId) !== session) return undefined;
+    this.#live.delete(session.callId);
 
     const usage = this.#budget.endSession(session);
     const { reservation } = session;
@@ -205,11 +202,6 @@ export class CallGate {
   /** Records the store refused as invalid; kept so that nothing is silently lost. */
   get rejectedAuditRecords(): readonly AuditRecord[] {
     return this.#rejected;
-  }
-
-  /** Live sessions. */
-  live(): IterableIterator<CallSession> {
-    return this.#live.values();
   }
 
   #tellFailure(record: AuditRecord, error: unknown): void {

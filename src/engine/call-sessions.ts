@@ -45,12 +45,6 @@ export class CallSessions {
     return this.#byIndex.values();
   }
 
-  /** The live session of a call, if any. */
-  find(callId: string): CallSession | undefined {
-    for (const session of this.#byIndex.values()) if (session.callId === callId) return session;
-    return undefined;
-  }
-
   /** Adds a stop listener; returns a function that removes it. */
   onStop(listener: StopListener): () => void {
     this.#stopListeners.add(listener);
