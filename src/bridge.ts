@@ -138,6 +138,7 @@ export async function startBridge(
     gate: core.gate,
     sessions: core.sessions,
     log: logs.security,
+    policy: () => core.enforcer.policy,
     engine,
   });
   let admin: AdminServer | undefined;

@@ -5,6 +5,7 @@ import type { CallGate } from '../calls/call-gate.js';
 import type { CallSession } from '../engine/call-session.js';
 import type { CallSessions } from '../engine/call-sessions.js';
 import { readCallStats } from '../engine/call-stats.js';
+import type { SecurityPolicy } from '../policy/security-policy.js';
 import type { MediaEngine } from '../engine/media-engine.js';
 import {
   SECURITY_EVENTS,
@@ -18,6 +19,8 @@ export interface MetricSources {
   gate: CallGate;
   sessions: CallSessions;
   log: SecurityLog;
+  /** The policy in force (it changes on reload). */
+  policy: () => SecurityPolicy;
   /** Absent when the process runs no media (policy-only tests). */
   engine?: MediaEngine;
 }
@@ -49,6 +52,7 @@ export class BridgeMetrics {
 
   readonly #callsStarted: Counter;
   readonly #callsEnded: Counter<'reason'>;
+  readonly #callsFailed: Counter<'reason'>;
   readonly #callsDenied: Counter<'reason'>;
   readonly #callDuration: Histogram;
   readonly #tokens: Counter<'kind'>;
@@ -74,6 +78,11 @@ export class BridgeMetrics {
     this.#callsEnded = counter('calls_ended_total', 'Admitted calls that ended, by reason.', [
       'reason',
     ]);
+    this.#callsFailed = counter(
+      'calls_failed_total',
+      'Admitted calls that ended because something broke (also in calls_ended_total).',
+      ['reason'],
+    );
     this.#callsDenied = counter('calls_denied_total', 'Calls refused at admission, by reason.', [
       'reason',
     ]);
@@ -152,7 +161,7 @@ export class BridgeMetrics {
   /** Gauges read at each scrape. */
   #gauges(): void {
     const registers = [this.registry];
-    const { gate, sessions, engine } = this.#sources;
+    const { gate, sessions, engine, policy } = this.#sources;
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name: `voicebridge_${name}`,
@@ -167,6 +176,9 @@ export class BridgeMetrics {
       // Scrapes also bring live calls' media counters up to date.
       for (const session of sessions.live()) this.#countMedia(session);
       return sessions.slots.capacity - sessions.slots.freeCount;
+    });
+    gauge('max_concurrent_calls', 'The policy limit on live calls.', () => {
+      return policy().voice.max_concurrent_calls;
     });
     gauge('slots_capacity', 'Slots in the shared slot table.', () => sessions.slots.capacity);
     gauge('audit_pending_records', 'Audit records waiting to be committed.', () => {
@@ -193,6 +205,7 @@ export class BridgeMetrics {
       return;
     }
     this.#callsEnded.inc({ reason });
+    if (record.state === 'failed') this.#callsFailed.inc({ reason });
     this.#callDuration.observe(record.duration / 1000);
     this.#tokens.inc({ kind: 'input' }, record.token_usage.input_tokens);
     this.#tokens.inc({ kind: 'output' }, record.token_usage.output_tokens);

@@ -16,7 +16,12 @@ async function adminWith(
   voice: Parameters<typeof coreWith>[0] = {},
 ) {
   const core = coreWith({ blocked_users: ['@mallory:example.org'], ...voice });
-  const metrics = new BridgeMetrics({ gate: core.gate, sessions: core.sessions, log: core.log });
+  const metrics = new BridgeMetrics({
+    gate: core.gate,
+    sessions: core.sessions,
+    log: core.log,
+    policy: () => core.enforcer.policy,
+  });
   const server = await AdminServer.start({
     bindAddress: '127.0.0.1',
     port: 0,
@@ -164,7 +169,12 @@ describe('admin HTTP', () => {
 
   it('refuses to listen away from loopback without a token', async () => {
     const core = coreWith();
-    const metrics = new BridgeMetrics({ gate: core.gate, sessions: core.sessions, log: core.log });
+    const metrics = new BridgeMetrics({
+      gate: core.gate,
+      sessions: core.sessions,
+      log: core.log,
+      policy: () => core.enforcer.policy,
+    });
     await expect(
       AdminServer.start({
         bindAddress: '0.0.0.0',
