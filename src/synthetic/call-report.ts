@@ -59,11 +59,19 @@ export interface CallReport {
   remoteReason: string | undefined;
   /** What went wrong, for a call that did not end as planned. */
   failure: string | undefined;
-  /** When the invite was sent (epoch ms). */
+  /** When the call was placed (epoch ms). */
   startedAt: number;
-  /** From starting to send the invite (before encrypting it) to the answer decrypted, ms. */
+  /** When the invite started on its way, before it was encrypted (epoch ms). */
+  inviteSentAt: number | undefined;
+  /**
+   * From the encrypted invite being handed to the homeserver to the sync answer that carries
+   * the bridge's answer reaching the caller, ms: the homeserver's and the bridge's part of the
+   * setup, without the caller's own encrypting and decrypting.
+   */
   inviteToAnswerMs: number | undefined;
-  /** From starting to send the invite to the first RTP packet from the bridge, ms. */
+  /** From placing the call (before encrypting the invite) to the answer decrypted, ms. */
+  placedToAnswerMs: number | undefined;
+  /** From the encrypted invite being handed to the homeserver to the first RTP back, ms. */
   inviteToFirstMediaMs: number | undefined;
   /** Encrypting the invite, ms. */
   inviteEncryptMs: number | undefined;
@@ -93,7 +101,9 @@ export function failedCallReport(
     remoteReason: undefined,
     failure,
     startedAt: Date.now(),
+    inviteSentAt: undefined,
     inviteToAnswerMs: undefined,
+    placedToAnswerMs: undefined,
     inviteToFirstMediaMs: undefined,
     inviteEncryptMs: undefined,
     inviteSendMs: undefined,

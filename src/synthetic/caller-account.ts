@@ -149,15 +149,20 @@ export class CallerAccount {
     return roomId;
   }
 
-  /** Sends a call event into an encrypted room; returns how long encrypting and sending took. */
+  /**
+   * Sends a call event into an encrypted room; returns how long encrypting and sending took.
+   * `onEncrypted` is told the moment the event is encrypted and about to be sent.
+   */
   async sendEncrypted(
     roomId: string,
     type: string,
     content: Record<string, unknown>,
+    onEncrypted?: () => void,
   ): Promise<{ encryptMs: number; sendMs: number }> {
     const started = performance.now();
     const encrypted = await this.crypto.encrypt(roomId, type, content);
     const encryptedAt = performance.now();
+    onEncrypted?.();
     await this.client.sendEvent(roomId, 'm.room.encrypted', encrypted);
     return { encryptMs: encryptedAt - started, sendMs: performance.now() - encryptedAt };
   }

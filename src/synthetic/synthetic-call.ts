@@ -66,7 +66,11 @@ export class SyntheticCall {
   #endReason: CallEndReason | undefined;
   #remoteReason: string | undefined;
   // Timings, as performance.now() values.
+  /** When the call was placed: the invite about to be encrypted. */
+  #placedAt = 0;
+  /** When the encrypted invite was handed to the homeserver. */
   #inviteAt = 0;
+  #inviteSentAt: number | undefined;
   #answerAt: number | undefined;
   #answerSyncedAt: number | undefined;
   #connectedAt: number | undefined;
@@ -144,17 +148,25 @@ export class SyntheticCall {
       this.#peer = peer;
       const offer = await peer.offer;
 
-      this.#inviteAt = performance.now();
+      this.#placedAt = performance.now();
       this.#answerTimer = setTimeout(
         () => this.#finish('answer_timeout', `no answer in ${this.#options.answerTimeoutMs} ms`),
         this.#options.answerTimeoutMs,
       );
       this.#timers.push(this.#answerTimer);
-      const invite = await this.#account.sendEncrypted(this.#roomId, 'm.call.invite', {
-        ...this.#envelope(),
-        lifetime: this.#options.lifetimeMs,
-        offer: { type: 'offer', sdp: offer },
-      });
+      const invite = await this.#account.sendEncrypted(
+        this.#roomId,
+        'm.call.invite',
+        {
+          ...this.#envelope(),
+          lifetime: this.#options.lifetimeMs,
+          offer: { type: 'offer', sdp: offer },
+        },
+        () => {
+          this.#inviteAt = performance.now();
+          this.#inviteSentAt = Date.now();
+        },
+      );
       this.#inviteEncryptMs = invite.encryptMs;
       this.#inviteSendMs = invite.sendMs;
       void this.#sendCandidates(peer);
@@ -173,7 +185,7 @@ export class SyntheticCall {
     }
 
     // The caller hangs up unless the bridge ended the call or refused it.
-    if (reason !== 'bridge_hangup' && reason !== 'rejected' && this.#inviteAt > 0) {
+    if (reason !== 'bridge_hangup' && reason !== 'rejected' && this.#placedAt > 0) {
       try {
         await this.#account.sendEncrypted(this.#roomId, 'm.call.hangup', {
           ...this.#envelope(),
@@ -335,7 +347,7 @@ export class SyntheticCall {
     const peer = this.#peer;
     const since = (at: number | undefined, from: number | undefined): number | undefined =>
       at === undefined || from === undefined || from === 0 ? undefined : at - from;
-    const inviteToAnswerMs = since(this.#answerAt, this.#inviteAt);
+    const inviteToAnswerMs = since(this.#answerSyncedAt, this.#inviteAt);
     const ok =
       reason === 'caller_hangup' && inviteToAnswerMs !== undefined && this.#received.received > 0;
     return {
@@ -347,7 +359,9 @@ export class SyntheticCall {
       remoteReason: this.#remoteReason,
       failure: ok ? undefined : (failure ?? failureText(reason, this.#received.received)),
       startedAt,
+      inviteSentAt: this.#inviteSentAt,
       inviteToAnswerMs,
+      placedToAnswerMs: since(this.#answerAt, this.#placedAt),
       inviteToFirstMediaMs: since(this.#firstMediaAt, this.#inviteAt),
       inviteEncryptMs: this.#inviteEncryptMs,
       inviteSendMs: this.#inviteSendMs,
@@ -367,7 +381,7 @@ export class SyntheticCall {
         expected: this.#received.expected,
         lost: this.#received.lost,
       },
-      durationMs: this.#inviteAt === 0 ? 0 : performance.now() - this.#inviteAt,
+      durationMs: this.#placedAt === 0 ? 0 : performance.now() - this.#placedAt,
     };
   }
 }
