@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+
+import { processCpuMs } from './cpu-usage.js';
 
 /** What the bridge under load is set up with. */
 export interface BridgeSetup {
@@ -15,6 +17,8 @@ export interface BridgeSetup {
   botPassword: string;
   /** Live calls the bridge admits at once. */
   maxConcurrentCalls: number;
+  /** Extra arguments for node before the script (`--cpu-prof`, say). */
+  nodeArgs?: string[];
 }
 
 /** How long the bridge may take to start (log in, open stores, start its media loops), ms. */
@@ -57,7 +61,8 @@ export class BridgeProcess {
     const auditPath = join(setup.dir, 'audit.db');
     writeFileSync(configFile, configText(setup, caFile, auditPath), { mode: 0o600 });
 
-    const child = spawn(process.execPath, [setup.cli, 'serve', '--config', configFile], {
+    const args = [...(setup.nodeArgs ?? []), setup.cli, 'serve', '--config', configFile];
+    const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const bridge = new BridgeProcess(child, auditPath);
@@ -112,14 +117,7 @@ export class BridgeProcess {
 
   /** The bridge's CPU time so far (user + system), in ms; undefined once it exited. */
   cpuMs(): number | undefined {
-    try {
-      const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second).
-      return (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      return undefined;
-    }
+    return processCpuMs(this.child.pid);
   }
 
   #onLine(line: string): string | undefined {

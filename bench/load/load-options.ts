@@ -10,6 +10,8 @@ export interface LoadOptions {
   durationSeconds: number;
   /** Where to write the JSON result (`--out FILE`), if anywhere. */
   out: string | undefined;
+  /** Where the bridge writes CPU profiles of its threads (`--profile DIR`), if anywhere. */
+  profileDir: string | undefined;
 }
 
 /** A bad variable or argument; the runner prints the message and exits 2. */
@@ -17,7 +19,7 @@ export class LoadOptionError extends Error {
   override readonly name = 'LoadOptionError';
 }
 
-export const LOAD_USAGE = `usage: npm run load -- [--out FILE]
+export const LOAD_USAGE = `usage: npm run load -- [--out FILE] [--profile DIR]
 
 Runs the bridge (voicebridge serve) against a development homeserver in a loopback-only network
 namespace, with synthetic encrypted callers placing real WebRTC calls, and reports call setup
@@ -28,6 +30,9 @@ environment:
   CALLS_PER_SECOND   calls placed per second while fewer are up (default 5)
   TEST_DURATION      seconds of placing calls (default 60)
 
+--out FILE      write the figures as JSON to FILE
+--profile DIR   run the bridge with node --cpu-prof, writing a profile per thread into DIR
+
 Exit status: 0 when every target is met, 1 when one is missed (the reasons are printed), 2 for
 a bad variable or argument.
 `;
@@ -37,11 +42,15 @@ export function parseLoadOptions(
   env: Record<string, string | undefined>,
   argv: string[],
 ): LoadOptions | 'help' {
-  let values: { out?: string; help?: boolean };
+  let values: { out?: string; profile?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        out: { type: 'string' },
+        profile: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -50,11 +59,13 @@ export function parseLoadOptions(
   }
   if (values.help === true) return 'help';
   if (values.out === '') throw new LoadOptionError('--out must name a file, got ""');
+  if (values.profile === '') throw new LoadOptionError('--profile must name a folder, got ""');
   return {
     concurrentCalls: number(env, 'CONCURRENT_CALLS', 10, { integer: true, min: 1, max: 1_000 }),
     callsPerSecond: number(env, 'CALLS_PER_SECOND', 5, { integer: false, min: 0.1, max: 1_000 }),
     durationSeconds: number(env, 'TEST_DURATION', 60, { integer: false, min: 1, max: 86_400 }),
     out: values.out,
+    profileDir: values.profile,
   };
 }
 

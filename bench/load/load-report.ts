@@ -25,8 +25,17 @@ export interface RunFigures {
   tickLateness: { p50: number | null; p99: number | null; observations: number };
   /** Packets the bridge received and counted lost from callers during the run. */
   bridgePackets: { received: number; lost: number } | undefined;
-  /** The bridge's CPU over the phase, as a share of one core. */
-  bridgeCpuShare: number | undefined;
+  /**
+   * Cores kept busy over the phase, on average: the bridge process, the caller processes, this
+   * runner (which hosts the homeserver), and the share of the whole machine that was busy.
+   */
+  cpu: {
+    bridge: number | undefined;
+    callers: number | undefined;
+    runner: number | undefined;
+    machineBusy: number | undefined;
+    cores: number;
+  };
   /** Audit records of the run's calls, by end reason; and calls answered with no record. */
   auditReasons: Record<string, number>;
   auditMissing: number;
@@ -75,7 +84,15 @@ export interface LoadResult {
   packets: { sent: number; received: number; expected: number; lost: number };
   bridge_packet_loss: number | null;
   tick_lateness_ms: { p50: number | null; p99: number | null; observations: number };
-  bridge_cpu_share: number | null;
+  cpu_cores: {
+    bridge: number | null;
+    callers: number | null;
+    runner_and_homeserver: number | null;
+    machine_busy_share: number | null;
+    machine_cores: number;
+    /** Cores busy with anything else on the machine: the run's figures are only as clean as this. */
+    others: number | null;
+  };
   audit: { by_reason: Record<string, number>; missing: number };
   bridge_exit_code: number;
   warmup: { calls: number; succeeded: number; setup_ms: Percentiles };
@@ -198,8 +215,14 @@ export function buildResult(
     packets,
     bridge_packet_loss: bridgeLoss === null ? null : round(bridgeLoss, 6),
     tick_lateness_ms: figures.tickLateness,
-    bridge_cpu_share:
-      figures.bridgeCpuShare === undefined ? null : round(figures.bridgeCpuShare, 3),
+    cpu_cores: {
+      bridge: roundOrNull(figures.cpu.bridge, 3),
+      callers: roundOrNull(figures.cpu.callers, 3),
+      runner_and_homeserver: roundOrNull(figures.cpu.runner, 3),
+      machine_busy_share: roundOrNull(figures.cpu.machineBusy, 3),
+      machine_cores: figures.cpu.cores,
+      others: roundOrNull(othersOf(figures.cpu), 3),
+    },
     audit: { by_reason: figures.auditReasons, missing: figures.auditMissing },
     bridge_exit_code: figures.bridgeExitCode,
     warmup: {
@@ -208,6 +231,18 @@ export function buildResult(
       setup_ms: percentiles(warmup.map((c) => c.inviteToAnswerMs)),
     },
   };
+}
+
+/** Cores the machine spent on processes outside this run. */
+function othersOf(cpu: RunFigures['cpu']): number | undefined {
+  const { bridge, callers, runner, machineBusy, cores } = cpu;
+  if ([bridge, callers, runner, machineBusy].includes(undefined)) return undefined;
+  const ours = (bridge as number) + (callers as number) + (runner as number);
+  return Math.max(0, (machineBusy as number) * cores - ours);
+}
+
+function roundOrNull(value: number | undefined, digits: number): number | null {
+  return value === undefined ? null : round(value, digits);
 }
 
 function round(value: number, digits: number): number {
@@ -270,8 +305,8 @@ export function formatResult(result: LoadResult): string {
       `p50 ${fmt(result.tick_lateness_ms.p50)}  p99 ${fmt(result.tick_lateness_ms.p99)}  (${result.tick_lateness_ms.observations} ticks)`,
     ],
     [
-      'bridge CPU (cores)',
-      result.bridge_cpu_share === null ? 'n/a' : String(result.bridge_cpu_share),
+      'CPU (cores busy)',
+      `bridge ${result.cpu_cores.bridge ?? 'n/a'}  callers ${result.cpu_cores.callers ?? 'n/a'}  homeserver+runner ${result.cpu_cores.runner_and_homeserver ?? 'n/a'}  machine ${result.cpu_cores.machine_busy_share === null ? 'n/a' : `${(result.cpu_cores.machine_busy_share * 100).toFixed(0)} % of ${result.cpu_cores.machine_cores}`}  others ${result.cpu_cores.others ?? 'n/a'}`,
     ],
     ['audit records', `${JSON.stringify(result.audit.by_reason)}  missing ${result.audit.missing}`],
     [

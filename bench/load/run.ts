@@ -27,6 +27,7 @@ import { BridgeProcess } from './bridge-process.js';
 import { LOAD_USAGE, LoadOptionError, parseLoadOptions, type LoadOptions } from './load-options.js';
 import { buildResult, formatResult, type RunFigures } from './load-report.js';
 import { ensureLoopbackOnly } from './netns.js';
+import { machineCpuMs, processCpuMs } from './cpu-usage.js';
 import { histogramDelta, histogramOf, histogramQuantile, sampleOf } from './prometheus-text.js';
 
 /** The package root, from dist/bench/load/. */
@@ -93,6 +94,10 @@ async function run(options: LoadOptions): Promise<number> {
       botUserId: bot.userId,
       botPassword,
       maxConcurrentCalls: concurrentCalls * 2 + 10,
+      nodeArgs:
+        options.profileDir === undefined
+          ? []
+          : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`],
     });
     admin = new AdminClient(bridge.adminUrl);
 
@@ -119,7 +124,7 @@ async function run(options: LoadOptions): Promise<number> {
       `load: up to ${concurrentCalls} calls at ${callsPerSecond} calls/s, each held ${holdMs} ms, for ${durationSeconds} s`,
     );
     const before = await admin.get('/metrics');
-    const cpuBefore = bridge.cpuMs();
+    const cpuBefore = cpuNow(bridge, fleet);
     const phase = await placeCalls(fleet, admin, {
       concurrentCalls,
       callsPerSecond,
@@ -127,7 +132,7 @@ async function run(options: LoadOptions): Promise<number> {
       holdMs,
     });
     const after = await admin.get('/metrics');
-    const cpuAfter = bridge.cpuMs();
+    const cpuAfter = cpuNow(bridge, fleet);
 
     await fleet.stop();
     fleet = undefined;
@@ -153,10 +158,7 @@ async function run(options: LoadOptions): Promise<number> {
       inviteAt,
       tickLateness: lateness,
       bridgePackets: packetsOf(before.body, after.body),
-      bridgeCpuShare:
-        cpuBefore === undefined || cpuAfter === undefined
-          ? undefined
-          : (cpuAfter - cpuBefore) / (phase.seconds * 1_000),
+      cpu: cpuShares(cpuBefore, cpuAfter, phase.seconds),
       auditReasons: audit.reasons,
       auditMissing: audit.missing,
       bridgeExitCode,
@@ -278,6 +280,44 @@ async function placeCalls(
   phase.reports = await drained;
   phase.seconds = (performance.now() - started) / 1_000;
   return phase;
+}
+
+/** CPU time so far of each part of the run, ms. */
+interface CpuSample {
+  bridge: number | undefined;
+  callers: number | undefined;
+  runner: number;
+  machine: { busy: number; total: number } | undefined;
+}
+
+function cpuNow(bridge: BridgeProcess, fleet: CallerFleet): CpuSample {
+  const callers = fleet.pids.map((pid) => processCpuMs(pid));
+  const usage = process.cpuUsage();
+  return {
+    bridge: bridge.cpuMs(),
+    callers: callers.includes(undefined)
+      ? undefined
+      : callers.reduce((sum: number, ms) => sum + (ms as number), 0),
+    runner: (usage.user + usage.system) / 1_000,
+    machine: machineCpuMs(),
+  };
+}
+
+/** Cores each part kept busy over the phase, on average. */
+function cpuShares(before: CpuSample, after: CpuSample, seconds: number): RunFigures['cpu'] {
+  const share = (a: number | undefined, b: number | undefined): number | undefined =>
+    a === undefined || b === undefined ? undefined : (b - a) / (seconds * 1_000);
+  const machine =
+    before.machine === undefined || after.machine === undefined
+      ? undefined
+      : (after.machine.busy - before.machine.busy) / (after.machine.total - before.machine.total);
+  return {
+    bridge: share(before.bridge, after.bridge),
+    callers: share(before.callers, after.callers),
+    runner: share(before.runner, after.runner),
+    machineBusy: machine,
+    cores: availableParallelism(),
+  };
 }
 
 /** Tick lateness over the phase: quantiles of the histogram's growth between two scrapes. */

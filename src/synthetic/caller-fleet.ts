@@ -159,6 +159,13 @@ export class CallerFleet {
     return new CallerFleet(started);
   }
 
+  /** Process ids of the caller processes still running (for CPU accounting, say). */
+  get pids(): number[] {
+    return this.#processes
+      .filter((p) => p.gone === undefined && p.child.pid !== undefined)
+      .map((p) => p.child.pid as number);
+  }
+
   /** Calls placed and not yet ended. */
   get liveCalls(): number {
     let live = 0;
