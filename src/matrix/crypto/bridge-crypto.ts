@@ -73,6 +73,8 @@ export class BridgeCrypto {
   #tracked = new Set<string>();
   /** Calls running beside the machine queue, for `close` to wait for. */
   #beside = new Set<Promise<unknown>>();
+  /** The one-time key counts and fallback key types last fed to the machine, as a key. */
+  #lastKeyCounts: string | undefined;
   /** Each room's members, as last given to `ensureRoomKeys`. */
   #members = new Map<string, string[]>();
   /** Set once `close` began, and settles when it is done: new work is refused. */
@@ -141,6 +143,11 @@ export class BridgeCrypto {
    * among them), device list changes, one-time key counts (missing algorithms count as zero)
    * and unused fallback key types. Resolves once the new state is saved: only then may the
    * sync token be acknowledged.
+   *
+   * A sync with nothing new for the crypto (no to-device events, no device list changes, and the
+   * same key counts as last time) is not fed at all: the library would still load its account
+   * and the store would be saved whole, a few milliseconds of the one crypto queue per sync that
+   * every encryption waits behind.
    */
   async receiveSyncChanges(
     toDeviceEvents: unknown[],
@@ -156,6 +163,19 @@ export class BridgeCrypto {
       unusedFallbackKeyTypes,
     );
 
+    const keyCounts = JSON.stringify([
+      [...changes.oneTimeKeyCounts].sort(([a], [b]) => a.localeCompare(b)),
+      changes.unusedFallbackKeyTypes === undefined
+        ? null
+        : [...changes.unusedFallbackKeyTypes].sort(),
+    ]);
+    const nothingNew =
+      changes.toDeviceJson === '[]' &&
+      changes.changed.length === 0 &&
+      changes.left.length === 0 &&
+      keyCounts === this.#lastKeyCounts;
+    if (nothingNew) return [];
+
     for (const user of changes.left) this.#tracked.delete(user);
     const processed = await this.#machineCall(
       (machine) =>
@@ -168,6 +188,7 @@ export class BridgeCrypto {
         ),
       true,
     );
+    this.#lastKeyCounts = keyCounts;
     return processed.map(toReceivedEvent);
   }
 

@@ -237,6 +237,37 @@ describe('BridgeCrypto between a bridge and a caller', () => {
     expect(received).toEqual([{ kind: 'plaintext', event: ping }]);
   });
 
+  it('leaves the machine and the store alone for a sync with nothing new for the crypto', async () => {
+    const { bridge } = await pair();
+    const counts = { signed_curve25519: 50 };
+    await bridge.crypto.receiveSyncChanges([], {}, counts, []);
+    const before = bridge.crypto.storeStats();
+
+    // The same counts again, nothing else: not fed, nothing saved.
+    expect(await bridge.crypto.receiveSyncChanges([], {}, { ...counts }, [])).toEqual([]);
+    const after = bridge.crypto.storeStats();
+    expect([after.saves, after.savesSkipped]).toEqual([before.saves, before.savesSkipped]);
+
+    // A changed count, a device list change or a to-device event is fed again.
+    await bridge.crypto.receiveSyncChanges([], {}, { signed_curve25519: 49 }, []);
+    const changed = bridge.crypto.storeStats();
+    expect(changed.saves + changed.savesSkipped).toBeGreaterThan(after.saves + after.savesSkipped);
+    await bridge.crypto.receiveSyncChanges(
+      [],
+      { changed: [CALLER.userId] },
+      { signed_curve25519: 49 },
+      [],
+    );
+    const listed = bridge.crypto.storeStats();
+    expect(listed.saves + listed.savesSkipped).toBeGreaterThan(
+      changed.saves + changed.savesSkipped,
+    );
+    const ping = { type: 'org.example.ping', sender: CALLER.userId, content: { n: 2 } };
+    expect(
+      await bridge.crypto.receiveSyncChanges([ping], {}, { signed_curve25519: 49 }, []),
+    ).toEqual([{ kind: 'plaintext', event: ping }]);
+  });
+
   it('names the field and value of bad input', async () => {
     const { bridge } = await pair();
 
