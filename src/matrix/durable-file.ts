@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -23,5 +24,30 @@ export function writeFileDurably(path: string, text: string): void {
     fsyncSync(dir);
   } finally {
     closeSync(dir);
+  }
+}
+
+/**
+ * `writeFileDurably` without blocking the thread: the same steps (temp file, fsync, rename,
+ * folder fsync), each awaited, for writes on a hot path such as the sync position after every
+ * batch, where two fsyncs on the main thread would hold up every call's answer and audio.
+ */
+export async function writeFileDurablyAsync(path: string, text: string): Promise<void> {
+  const folder = dirname(path);
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  const temp = `${path}.tmp`;
+  const file = await open(temp, 'w', 0o600);
+  try {
+    await file.writeFile(text);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temp, path);
+  const dir = await open(folder, 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }

@@ -95,7 +95,7 @@ export class SyncLoop {
           throw new MatrixError('bad_response', 'sync answer lacks next_batch');
         }
         await onBatch(sync);
-        tokens.save(sync.next_batch);
+        await tokens.save(sync.next_batch);
         since = sync.next_batch;
         this.#failures = 0;
         this.#synced = true;

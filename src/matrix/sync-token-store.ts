@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-import { writeFileDurably } from './durable-file.js';
+import { writeFileDurablyAsync } from './durable-file.js';
 
 /**
  * Where the sync position survives a restart: one small file, replaced atomically (temp file,
@@ -25,8 +25,8 @@ export class SyncTokenStore {
     }
   }
 
-  /** Saves a token durably. */
-  save(token: string): void {
-    writeFileDurably(this.#path, token);
+  /** Saves a token durably; resolves once it is on disk. The thread is not blocked meanwhile. */
+  save(token: string): Promise<void> {
+    return writeFileDurablyAsync(this.#path, token);
   }
 }
