@@ -50,6 +50,8 @@ export class MatrixBridge {
   #signaling: CallSignaling | undefined;
   /** Encrypted events waiting for their keys. */
   #waiting: Waiting[] = [];
+  /** The members each encrypted room's keys were last ensured for, as a sorted list's key. */
+  readonly #keyedMembers = new Map<string, string>();
 
   constructor(options: MatrixBridgeOptions) {
     this.#options = options;
@@ -101,7 +103,15 @@ export class MatrixBridge {
     }
     if (crypto === undefined)
       throw new Error(`room ${roomId} is encrypted and the bridge has no crypto`);
-    await crypto.ensureRoomKeys(roomId, this.#rooms.members(roomId));
+    // The crypto shares the room key again for the members it holds at every encryption; it is
+    // told the members only when they changed, which saves a second round of key checks (and a
+    // store save) per event.
+    const members = this.#rooms.members(roomId).sort();
+    const key = members.join('\n');
+    if (this.#keyedMembers.get(roomId) !== key) {
+      await crypto.ensureRoomKeys(roomId, members);
+      this.#keyedMembers.set(roomId, key);
+    }
     const encrypted = await crypto.encrypt(roomId, type, content);
     await client.sendEvent(roomId, 'm.room.encrypted', encrypted);
   }
@@ -121,7 +131,10 @@ export class MatrixBridge {
     for (const [roomId, invite] of Object.entries(sync.rooms?.invite ?? {})) {
       await this.#invited(roomId, invite.invite_state?.events ?? []);
     }
-    for (const roomId of Object.keys(sync.rooms?.leave ?? {})) this.#rooms.forget(roomId);
+    for (const roomId of Object.keys(sync.rooms?.leave ?? {})) {
+      this.#rooms.forget(roomId);
+      this.#keyedMembers.delete(roomId);
+    }
 
     // Decrypt the whole batch before acting on any of it: a hangup can sit in the same batch
     // as its invite, and must be seen after it.
@@ -239,6 +252,7 @@ export class MatrixBridge {
 
   async #leave(roomId: string, reason: string): Promise<void> {
     this.#rooms.forget(roomId);
+    this.#keyedMembers.delete(roomId);
     try {
       await this.#options.client.leaveRoom(roomId, reason);
       this.#options.log('matrix_room_left', { room_id: roomId, reason });
