@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 
 import type { AuditStore } from '../audit/audit-store.js';
 import { parseSince } from '../audit/report-since.js';
-import { buildSecurityReport } from '../audit/security-report.js';
+import { buildSecurityReport, type SecurityReport } from '../audit/security-report.js';
 import type { CallGate } from '../calls/call-gate.js';
 import type { Clock } from '../clock.js';
 import type { CallSessions } from '../engine/call-sessions.js';
@@ -43,6 +43,14 @@ class AdminRequestError extends Error {
 const OPEN_ROUTES = new Set(['/healthz', '/readyz']);
 /** How long a client may take to send its request. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long a refused body's client has to read the refusal before the connection is cut. */
+const BODY_CLOSE_GRACE_MS = 500;
+/** Connections open at once; the server closes any beyond these at once. */
+const MAX_CONNECTIONS = 64;
+/** How long a security report is served again rather than counted anew. */
+const REPORT_REUSE_MS = 2_000;
+/** Distinct report windows remembered at once. */
+const REPORTS_KEPT = 8;
 /** Longest call id the API looks up (the audit store's own limit). */
 const MAX_CALL_ID = 255;
 
@@ -57,6 +65,8 @@ export class AdminServer {
   readonly #server: Server;
   /** SHA-256 of the token, compared in constant time; undefined when no token is set. */
   readonly #tokenDigest: Buffer | undefined;
+  /** Reports recently made, by their `since` text. */
+  readonly #reports = new Map<string, { at: number; report: SecurityReport }>();
   /** The base URL, known once listening. */
   #url = '';
 
@@ -72,6 +82,7 @@ export class AdminServer {
       },
       (request, response) => void this.#handle(request, response),
     );
+    this.#server.maxConnections = MAX_CONNECTIONS;
   }
 
   /** Starts listening; throws when the address is not loopback and no token is set. */
@@ -107,14 +118,25 @@ export class AdminServer {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    // A body on a GET is never read; let it drain rather than stall the connection.
-    request.resume();
     try {
-      const target = parseTarget(request.url ?? '/');
+      const body = hasBody(request);
+      if (body) {
+        // Admin requests carry nothing: refuse the body unread and hang up, rather than read
+        // what a client could send for ever.
+        response.setHeader('Connection', 'close');
+        response.once('finish', () => {
+          request.socket.end();
+          setTimeout(() => request.socket.destroy(), BODY_CLOSE_GRACE_MS).unref();
+        });
+      }
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         response.setHeader('Allow', 'GET, HEAD');
         throw new AdminRequestError(405, 'method_not_allowed', `${request.method} is not allowed`);
       }
+      if (body) {
+        throw new AdminRequestError(413, 'body_not_allowed', 'admin requests carry no body');
+      }
+      const target = parseTarget(request.url ?? '/');
       if (!OPEN_ROUTES.has(target.path)) this.#authorise(request);
       await this.#route(target, response);
     } catch (error) {
@@ -122,7 +144,8 @@ export class AdminServer {
         if (error.status === 401) response.setHeader('WWW-Authenticate', 'Bearer');
         sendJson(response, error.status, { error: error.code, message: error.message });
       } else {
-        sendJson(response, 500, { error: 'internal', message: String(error) });
+        // The cause stays inside: an error's text is no business of a client's.
+        sendJson(response, 500, { error: 'internal', message: 'internal error' });
       }
     }
   }
@@ -197,11 +220,31 @@ export class AdminServer {
     return { state: record.state, call: record };
   }
 
+  /**
+   * The security report, counted in SQL on the main thread: a report asked for again within
+   * REPORT_REUSE_MS is the one already made, so a client polling it cannot stall the calls.
+   */
   #report(query: URLSearchParams): unknown {
+    for (const key of query.keys()) {
+      if (key === 'verify') {
+        throw new AdminRequestError(
+          400,
+          'verify_not_offered',
+          'verify: the chain walk reads the whole store, so it is not run on the bridge; ' +
+            'run `voicebridge report --verify` against the audit file instead',
+        );
+      }
+      if (key !== 'since') {
+        throw new AdminRequestError(400, 'bad_query', `unknown parameter ${shown(key)}`);
+      }
+    }
+    const sinceText = query.get('since') ?? '';
     const now = this.#options.clock();
-    const sinceText = query.get('since');
+    const reused = this.#reports.get(sinceText);
+    if (reused !== undefined && now - reused.at < REPORT_REUSE_MS) return reused.report;
+
     let since: number | undefined;
-    if (sinceText !== null) {
+    if (sinceText !== '') {
       since = parseSince(sinceText, now);
       if (since === undefined) {
         throw new AdminRequestError(
@@ -211,15 +254,10 @@ export class AdminServer {
         );
       }
     }
-    const verifyText = query.get('verify');
-    if (verifyText !== null && verifyText !== 'true' && verifyText !== 'false') {
-      throw new AdminRequestError(
-        400,
-        'bad_verify',
-        `verify: expected true or false, got ${shown(verifyText)}`,
-      );
-    }
-    return buildSecurityReport(this.#options.audit, { since, now, verify: verifyText === 'true' });
+    const report = buildSecurityReport(this.#options.audit, { since, now });
+    if (this.#reports.size >= REPORTS_KEPT) this.#reports.clear();
+    this.#reports.set(sinceText, { at: now, report });
+    return report;
   }
 }
 
@@ -263,6 +301,13 @@ function decodedCallId(encoded: string): string {
 /** A value quoted for an error message, cut to 64 characters. */
 function shown(value: string): string {
   return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
+
+function hasBody(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  return (
+    (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined
+  );
 }
 
 function digest(text: string): Buffer {
