@@ -95,7 +95,12 @@ export interface LoadResult {
   };
   audit: { by_reason: Record<string, number>; missing: number };
   bridge_exit_code: number;
-  warmup: { calls: number; succeeded: number; setup_ms: Percentiles };
+  warmup: {
+    calls: number;
+    succeeded: number;
+    failures_by_reason: Record<string, number>;
+    setup_ms: Percentiles;
+  };
 }
 
 /** Puts the calls' reports and the run's figures together and checks them against the targets. */
@@ -107,12 +112,7 @@ export function buildResult(
 ): LoadResult {
   const ok = calls.filter((c) => c.ok);
   const failed = calls.filter((c) => !c.ok);
-  const byReason: Record<string, number> = {};
-  for (const call of failed) {
-    const key =
-      call.remoteReason === undefined ? call.endReason : `${call.endReason}:${call.remoteReason}`;
-    byReason[key] = (byReason[key] ?? 0) + 1;
-  }
+  const byReason = reasonsOf(failed);
   const packets = { sent: 0, received: 0, expected: 0, lost: 0 };
   for (const call of calls) {
     packets.sent += call.packets.sent;
@@ -228,9 +228,22 @@ export function buildResult(
     warmup: {
       calls: warmup.length,
       succeeded: warmOk,
+      failures_by_reason: reasonsOf(warmup.filter((c) => !c.ok)),
       setup_ms: percentiles(warmup.map((c) => c.inviteToAnswerMs)),
     },
   };
+}
+
+/** Failed calls counted by how they ended (with the bridge's reason, when it gave one). */
+function reasonsOf(failed: CallReport[]): Record<string, number> {
+  const byReason: Record<string, number> = {};
+  for (const call of failed) {
+    const detail =
+      call.remoteReason ?? (call.failure === call.endReason ? undefined : call.failure);
+    const key = detail === undefined ? call.endReason : `${call.endReason}: ${detail}`;
+    byReason[key] = (byReason[key] ?? 0) + 1;
+  }
+  return byReason;
 }
 
 /** Cores the machine spent on processes outside this run. */
@@ -311,7 +324,7 @@ export function formatResult(result: LoadResult): string {
     ['audit records', `${JSON.stringify(result.audit.by_reason)}  missing ${result.audit.missing}`],
     [
       'warm-up calls',
-      `${result.warmup.succeeded} of ${result.warmup.calls} ok, invite→answer ${ms(result.warmup.setup_ms)}`,
+      `${result.warmup.succeeded} of ${result.warmup.calls} ok ${JSON.stringify(result.warmup.failures_by_reason)}, invite→answer ${ms(result.warmup.setup_ms)}`,
     ],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));

@@ -40,7 +40,7 @@ const SAMPLE_EVERY_MS = 250;
 /** Callers per caller process, about: each holds a crypto store and a sync. */
 const CALLERS_PER_PROCESS = 25;
 /** How long the warm-up calls are held, ms. */
-const WARMUP_HOLD_MS = 1_000;
+const WARMUP_HOLD_MS = 3_000;
 /** Past the last hold, how long the calls still up may take to end, ms. */
 const DRAIN_GRACE_MS = 20_000;
 
