@@ -78,6 +78,16 @@ async function run(options: LoadOptions): Promise<number> {
   let bridge: BridgeProcess | undefined;
   let fleet: CallerFleet | undefined;
   let admin: AdminClient | undefined;
+  // Ctrl-C reaches the bridge and the callers too (one process group); they stop on their own.
+  // This process still removes its folder and goes, rather than die mid-way and leave it.
+  const interrupted = (): void => {
+    fleet?.pids.forEach((pid) => process.kill(pid, 'SIGTERM'));
+    bridge?.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     server = await startDevServer();
     const http = new MatrixHttp({ baseUrl: server.url, ca: server.caPem });
@@ -188,6 +198,8 @@ async function run(options: LoadOptions): Promise<number> {
     if (bridge !== undefined && bridge.child.exitCode === null) await bridge.stop();
     await server?.close();
     rmSync(dir, { recursive: true, force: true });
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
 }
 
