@@ -336,14 +336,17 @@ function cpuShares(before: CpuSample, after: CpuSample, seconds: number): RunFig
 function latenessOf(before: string, after: string): RunFigures['tickLateness'] {
   const name = 'voicebridge_media_tick_lateness_seconds';
   const end = histogramOf(after, name);
-  if (end === undefined) return { p50: null, p99: null, observations: 0 };
+  if (end === undefined) return { p50: null, p99: null, observations: 0, over_top_bucket: 0 };
   const delta = histogramDelta(histogramOf(before, name), end);
   const toMs = (seconds: number | null): number | null =>
     seconds === null ? null : Math.round(seconds * 1_000 * 100) / 100;
+  const finite = delta.buckets.filter((b) => Number.isFinite(b.le));
+  const total = delta.buckets[delta.buckets.length - 1]?.count ?? 0;
   return {
     p50: toMs(histogramQuantile(delta, 0.5)),
     p99: toMs(histogramQuantile(delta, 0.99)),
     observations: delta.count,
+    over_top_bucket: total - (finite[finite.length - 1]?.count ?? total),
   };
 }
 
