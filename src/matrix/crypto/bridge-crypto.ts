@@ -75,6 +75,10 @@ export class BridgeCrypto {
   #beside = new Set<Promise<unknown>>();
   /** The one-time key counts and fallback key types last fed to the machine, as a key. */
   #lastKeyCounts: string | undefined;
+  /** Machine calls queued and not yet started. */
+  #queuedMachineCalls = 0;
+  /** The save the calls run since the last save wait for, if any. */
+  #pendingSave: PendingSave | undefined;
   /** Each room's members, as last given to `ensureRoomKeys`. */
   #members = new Map<string, string[]>();
   /** Set once `close` began, and settles when it is done: new work is refused. */
@@ -392,22 +396,56 @@ export class BridgeCrypto {
   }
 
   /**
-   * Runs one machine call with no other machine call or save running, then saves if `save`
-   * and the store changed. A failed save fails the call, so its result never leaves.
+   * Runs one machine call with no other machine call or save running; if `save`, its result is
+   * handed back only once a save that covers it is on disk. Saves are shared: while more machine
+   * calls wait in the queue, a call leaves the save to the turn after it, and the last turn of
+   * the run saves once for all of them (a save writes the whole store, so one covers every
+   * change before it). A failed save fails every call it was to cover, so no result leaves.
    */
   #machineCall<T>(call: (machine: OlmMachine) => Promise<T>, save: boolean): Promise<T> {
-    return this.#queues.run(MACHINE_LOCK, async () => {
-      if (this.#closed) throw new CryptoError('closed', 'crypto: closed');
+    this.#queuedMachineCalls += 1;
+    let covered: Promise<void> | undefined;
+    const turn = this.#queues.run(MACHINE_LOCK, async () => {
+      this.#queuedMachineCalls -= 1;
+      if (this.#closed) {
+        await this.#saveIfLast();
+        throw new CryptoError('closed', 'crypto: closed');
+      }
       let result: T;
       try {
         result = await call(this.#machine);
       } catch (error) {
+        await this.#saveIfLast();
         if (error instanceof CryptoError) throw error;
         throw new CryptoError('library_error', `crypto: ${messageOf(error)}`, { cause: error });
       }
-      if (save) await this.#store.save();
+      if (save) covered = this.#nextSave();
+      await this.#saveIfLast();
       return result;
     });
+    return turn.then(async (result) => {
+      await covered;
+      return result;
+    });
+  }
+
+  /** A promise of the next save, shared by every call waiting for it. */
+  #nextSave(): Promise<void> {
+    this.#pendingSave ??= pendingSave();
+    return this.#pendingSave.promise;
+  }
+
+  /** Inside a machine turn: saves for the calls waiting, unless another turn comes next. */
+  async #saveIfLast(): Promise<void> {
+    const pending = this.#pendingSave;
+    if (pending === undefined || this.#queuedMachineCalls > 0) return;
+    this.#pendingSave = undefined;
+    try {
+      await this.#store.save();
+      pending.resolve();
+    } catch (error) {
+      pending.reject(error);
+    }
   }
 
   /**
@@ -432,6 +470,25 @@ export class BridgeCrypto {
   #assertOpen(): void {
     if (this.#closing !== undefined) throw new CryptoError('closed', 'crypto: closed');
   }
+}
+
+/** A save some calls wait for, and how to settle it. */
+interface PendingSave {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function pendingSave(): PendingSave {
+  let resolve: () => void = () => undefined;
+  let reject: (error: unknown) => void = () => undefined;
+  const promise = new Promise<void>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  // Its waiters see a failure; the promise itself is never left unhandled.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 /** The members this device knows at least one device of, without waiting for key queries. */

@@ -268,6 +268,26 @@ describe('BridgeCrypto between a bridge and a caller', () => {
     ).toEqual([{ kind: 'plaintext', event: ping }]);
   });
 
+  it('shares one save among machine calls queued together, and hands none back before it', async () => {
+    const { bridge } = await pair();
+    await bridge.crypto.receiveSyncChanges([], {}, { signed_curve25519: 50 }, []);
+    const before = bridge.crypto.storeStats().saves;
+
+    // Five syncs at once, each with new key counts: each changes the store.
+    const seenSaves: number[] = [];
+    await Promise.all(
+      [45, 44, 43, 42, 41].map(async (count) => {
+        await bridge.crypto.receiveSyncChanges([], {}, { signed_curve25519: count }, []);
+        seenSaves.push(bridge.crypto.storeStats().saves);
+      }),
+    );
+    const saves = bridge.crypto.storeStats().saves - before;
+    expect(saves).toBeGreaterThanOrEqual(1);
+    expect(saves).toBeLessThan(5);
+    // Every call came back only after a save that followed it.
+    for (const seen of seenSaves) expect(seen).toBeGreaterThan(before);
+  });
+
   it('names the field and value of bad input', async () => {
     const { bridge } = await pair();
 
