@@ -11,6 +11,7 @@ import type {
   FromWorker,
   MediaLoopTask,
   ToWorker,
+  WorkerThreadStats,
 } from '../../workers/media/media-messages.js';
 import {
   AudioCore,
@@ -33,6 +34,12 @@ export interface MediaEngineOptions {
   /** The compiled worker entry; defaults to the package's dist/workers/media-worker.js. */
   workerFile?: string;
 }
+
+/** A media worker's report on its own thread, with the index of its loop. */
+export type LoopThreadStats = WorkerThreadStats & { loop: number };
+
+/** Hears a batch of tick lateness samples (ms) from one loop. */
+export type TickListener = (latenessMs: readonly number[]) => void;
 
 /** One worker's media loop, as the main thread sees it. */
 interface Loop {
@@ -74,6 +81,10 @@ export class MediaEngine {
   readonly #drain: NodeJS.Timeout;
   /** Recent tick lateness samples from every loop, in ms. */
   readonly latenessMs: number[] = [];
+  /** Who hears each batch of tick lateness samples. */
+  readonly #tickListeners = new Set<TickListener>();
+  /** What each running loop's worker last said about its own thread, by loop index. */
+  readonly #threads = new Map<number, LoopThreadStats>();
   #nextLoop = 0;
   #closing = false;
   /** Workers that died and were replaced. */
@@ -123,6 +134,17 @@ export class MediaEngine {
   /** Calls per loop, for tests and metrics. */
   load(): number[] {
     return [...this.#loops.values()].map((loop) => loop.legs.size);
+  }
+
+  /** What each running media worker last reported about its own thread, in loop order. */
+  threadStats(): LoopThreadStats[] {
+    return [...this.#threads.values()];
+  }
+
+  /** Adds a listener for every batch of tick lateness samples; returns its removal. */
+  onTicks(listener: TickListener): () => void {
+    this.#tickListeners.add(listener);
+    return () => this.#tickListeners.delete(listener);
   }
 
   /** The worker threads, for tests that kill one. */
@@ -249,6 +271,8 @@ export class MediaEngine {
       if (this.latenessMs.length > LATENESS_KEPT) {
         this.latenessMs.splice(0, this.latenessMs.length - LATENESS_KEPT);
       }
+      this.#threads.set(loop.index, { loop: loop.index, ...message.thread });
+      for (const listener of this.#tickListeners) listener(message.latenessMs);
       return;
     }
     const leg = this.#legs.get(message.callId);
@@ -277,6 +301,7 @@ export class MediaEngine {
   /** A loop's task ended: by shutdown (nothing to do) or because its worker died. */
   #loopEnded(loop: Loop, error: unknown): void {
     this.#loops.delete(loop.index);
+    this.#threads.delete(loop.index);
     loop.port.close();
     if (this.#closing) return;
 

@@ -34,6 +34,22 @@ describe('media engine with a WebSocket agent', () => {
     expect(core.slots.get(session.handle.index, F64.inputTokens)).toBeGreaterThan(20);
   });
 
+  it('has each worker report its open agent sockets, and none once the calls have ended', async () => {
+    const { engine, call, core } = await withAgent(server.url('echo'));
+    const calls = [await call(), await call(), await call()];
+    await settle(1_300);
+    const open = engine.threadStats();
+    expect(open.map((thread) => thread.agents).sort()).toEqual([1, 2]);
+    expect(open.map((thread) => thread.calls).sort()).toEqual([1, 2]);
+
+    for (const { session } of calls) core.sessions.stop(session, 'caller_hangup');
+    await settle(1_300);
+    expect(engine.threadStats().map((thread) => [thread.calls, thread.agents])).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
+  });
+
   it('ends the call when the agent hangs up', async () => {
     const { call, stops, core } = await withAgent(server.url('hangup'));
     const { session } = await call();

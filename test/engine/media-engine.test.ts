@@ -32,6 +32,28 @@ describe('media engine', () => {
     expect(session.model).toBe('echo');
   });
 
+  it('hears from every worker about its own thread: memory, handles and calls', async () => {
+    const { engine, call } = await setup();
+    await call();
+    const batches: number[] = [];
+    engine.onTicks((latenessMs) => batches.push(latenessMs.length));
+    await settle(1_300);
+    const threads = engine.threadStats();
+    expect(threads.map((thread) => thread.loop).sort()).toEqual([0, 1]);
+    for (const thread of threads) {
+      expect(thread.heapUsed).toBeGreaterThan(1_000_000);
+      expect(thread.heapTotal).toBeGreaterThanOrEqual(thread.heapUsed);
+      expect(thread.rss).toBeGreaterThan(thread.heapTotal);
+      expect(thread.activeHandles).toBeGreaterThan(0);
+      expect(thread.agents).toBe(0);
+      expect(Date.now() - thread.at).toBeLessThan(5_000);
+    }
+    expect(threads.map((thread) => thread.calls).sort()).toEqual([0, 1]);
+    // Each loop sends its lateness in batches of 50 ticks, about one a second.
+    expect(batches.length).toBeGreaterThanOrEqual(2);
+    expect(batches.every((count) => count === 50)).toBe(true);
+  });
+
   it('places calls on the least-loaded worker', async () => {
     const { engine, call } = await setup();
     await call();

@@ -213,5 +213,7 @@ store_dir = "${join(dir, 'store')}"
 workers = 1
 [audit]
 path = "${join(dir, 'audit.db')}"
+[admin]
+port = 0
 `;
 }

@@ -55,6 +55,14 @@ export function createWebSocketAgent(options: WebSocketAgentOptions): WebSocketA
  * is reported once through `onError` and closes the socket; after that, or after `close`, no
  * event fires.
  */
+/** WebSocket connections of this thread's agents that have not closed yet. */
+let openSockets = 0;
+
+/** This thread's agent sockets not yet closed, for the worker's memory and leak reports. */
+export function openAgentSockets(): number {
+  return openSockets;
+}
+
 export class WebSocketAgent implements Agent {
   /** The call this agent serves. */
   readonly #context: AgentContext;
@@ -109,6 +117,8 @@ export class WebSocketAgent implements Agent {
     this.#socket = socket;
     if (socket === undefined) return;
 
+    openSockets += 1;
+    socket.once('close', () => (openSockets -= 1));
     socket.on('open', () => this.#onOpen());
     socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     // Always listened to: an unheard 'error' would be thrown into the media worker.

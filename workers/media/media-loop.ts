@@ -12,6 +12,7 @@ import type {
   MediaCallSpec,
   MediaLoopTask,
   ToWorker,
+  WorkerThreadStats,
 } from './media-messages.js';
 
 /** How many tick lateness samples are sent to the main thread at a time. */
@@ -30,6 +31,7 @@ export async function runMediaLoop(task: MediaLoopTask): Promise<void> {
   const allocator = RegionAllocator.forCore(local);
   const slots = SlotTable.open(task.slots);
   const makeAgent = await agentFactory(task.agent);
+  const openAgents = await agentSocketCounter(task.agent);
   const calls = new Map<string, MediaCall>();
   const post = (message: FromWorker): void => port.postMessage(message);
 
@@ -111,7 +113,8 @@ export async function runMediaLoop(task: MediaLoopTask): Promise<void> {
 
     lateness.push(late);
     if (lateness.length >= LATENESS_BATCH) {
-      post({ type: 'ticks', count: lateness.length, latenessMs: lateness.splice(0) });
+      const thread = threadStats(calls.size, openAgents());
+      post({ type: 'ticks', count: lateness.length, latenessMs: lateness.splice(0), thread });
     }
     tickCount += 1;
     // Schedule against the loop's start, not the last tick, so lateness does not accumulate.
@@ -124,6 +127,29 @@ export async function runMediaLoop(task: MediaLoopTask): Promise<void> {
   await finished;
   clearTimeout(timer);
   port.close();
+}
+
+/** The figures a worker reports about its own thread. */
+function threadStats(calls: number, agents: number): WorkerThreadStats {
+  const memory = process.memoryUsage();
+  return {
+    at: systemClock(),
+    rss: memory.rss,
+    heapUsed: memory.heapUsed,
+    heapTotal: memory.heapTotal,
+    external: memory.external,
+    arrayBuffers: memory.arrayBuffers,
+    activeHandles: process.getActiveResourcesInfo().length,
+    calls,
+    agents,
+  };
+}
+
+/** Counts the worker's open agent sockets; echo agents hold none. */
+async function agentSocketCounter(spec: AgentSpec): Promise<() => number> {
+  if (spec.kind !== 'websocket') return () => 0;
+  const { openAgentSockets } = await import('../agents/websocket-agent.js');
+  return openAgentSockets;
 }
 
 async function agentFactory(spec: AgentSpec): Promise<AgentFactory> {

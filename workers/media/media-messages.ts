@@ -37,8 +37,28 @@ export type FromWorker =
   | { type: 'check'; callId: string; detail?: string }
   /** The model the call's agent last reported using. */
   | { type: 'model'; callId: string; model: string }
-  /** Lateness of the loop's ticks since the last report, in ms. */
-  | { type: 'ticks'; count: number; latenessMs: number[] };
+  /** Lateness of the loop's ticks since the last report, in ms, and the thread's own state. */
+  | { type: 'ticks'; count: number; latenessMs: number[]; thread: WorkerThreadStats };
+
+/** What a media worker reports about its own thread with every batch of ticks. */
+export interface WorkerThreadStats {
+  /** When the figures were read (epoch ms). */
+  at: number;
+  /** Resident set size of the whole process, in bytes. */
+  rss: number;
+  /** The worker's own V8 heap, in bytes. */
+  heapUsed: number;
+  heapTotal: number;
+  /** Memory of the worker's C++ objects bound to JS, and of its ArrayBuffers, in bytes. */
+  external: number;
+  arrayBuffers: number;
+  /** Handles and requests keeping the worker's event loop alive. */
+  activeHandles: number;
+  /** Calls on the worker's loop. */
+  calls: number;
+  /** Agent WebSocket connections the worker holds open. */
+  agents: number;
+}
 
 /** How the worker's agents are made; plain data, so it crosses the thread boundary. */
 export type AgentSpec =
