@@ -134,7 +134,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       port: options.port ?? 0,
       homeserverUrl: homeserver.url,
       homeserverCa: homeserver.caPem,
-      adminUrl: (bridge as RunningBridge & { admin?: { url: string } }).admin?.url,
+      adminUrl: bridge.admin?.url,
       adminToken: config.admin.token,
       session,
     });

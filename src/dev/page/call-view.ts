@@ -1,5 +1,5 @@
 /** How the page shows the call's state. */
-import type { DemoState, FinishedCall, LiveCall } from './demo-state.js';
+import type { DemoState } from './demo-state.js';
 
 /** `12.3 s`, or a dash when unknown. */
 function seconds(ms: number | undefined): string {
@@ -18,13 +18,13 @@ export function render(state: DemoState): void {
 
   const bridge = state.bridge;
   if (bridge?.state === 'live') {
-    const live = bridge as LiveCall;
+    const live = bridge.call;
     setText('duration', `${seconds(live.duration_ms)} of ${seconds(live.duration_limit_ms)}`);
     setText('tokens', `${live.tokens_used} of ${live.token_limit}`);
     setText('ttl', seconds(live.ttl_remaining_ms));
     setText('max-ttl', seconds(live.max_ttl_remaining_ms));
   } else if (bridge !== undefined) {
-    const { call } = bridge as FinishedCall;
+    const { call } = bridge;
     const used = call.token_usage.input_tokens + call.token_usage.output_tokens;
     setText('duration', seconds(call.duration));
     setText('tokens', `${used} used`);
@@ -43,7 +43,7 @@ export function render(state: DemoState): void {
 
   const reasons: string[] = [];
   if (bridge !== undefined && bridge.state !== 'live') {
-    reasons.push(`${(bridge as FinishedCall).call.end_reason} (${bridge.state}, audit record)`);
+    reasons.push(`${bridge.call.end_reason} (${bridge.state}, audit record)`);
   } else if (state.bridgeReason !== undefined) {
     reasons.push(`${state.bridgeReason} (${state.bridgeEvent ?? 'bridge'})`);
   }

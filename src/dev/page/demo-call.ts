@@ -16,7 +16,7 @@ import {
 } from 'matrix-js-sdk';
 import { CallErrorCode, CallState } from 'matrix-js-sdk/lib/webrtc/call.js';
 
-import { initialState, type BrowserMedia, type FinishedCall, type LiveCall } from './demo-state.js';
+import { initialState, type BridgeCall, type BrowserMedia } from './demo-state.js';
 import { render } from './call-view.js';
 
 /** What `/dev/session` hands the page: a fresh device of a demo caller, and its room. */
@@ -99,6 +99,7 @@ async function noteBridgeEvent(event: MatrixEvent): Promise<void> {
   const content = event.getContent<Record<string, unknown>>();
   if (call === undefined || content.call_id !== call.callId) return;
   state.bridgeEvent = type;
+  state.bridgeEventEncrypted = event.isEncrypted();
   const reason = content['org.voicebridge.reason'] ?? content.reason;
   state.bridgeReason = typeof reason === 'string' ? reason : undefined;
   render(state);
@@ -117,6 +118,7 @@ async function placeCall(): Promise<void> {
     hangupParty: undefined,
     bridgeEvent: undefined,
     bridgeReason: undefined,
+    bridgeEventEncrypted: undefined,
     bridge: undefined,
     media: undefined,
   });
@@ -157,7 +159,7 @@ async function follow(current: MatrixCall): Promise<void> {
     else await sampleMedia(current);
     const answer = await fetch(`/api/calls/${encodeURIComponent(current.callId)}`);
     if (answer.ok) {
-      const bridge = (await answer.json()) as LiveCall | FinishedCall;
+      const bridge = (await answer.json()) as BridgeCall;
       state.bridge = bridge;
       render(state);
       if (bridge.state !== 'live' && current.state === CallState.Ended) return;

@@ -3,9 +3,8 @@
  * (`/api/calls/<call_id>`); the browser's side from the MatrixCall and its RTCPeerConnection.
  */
 
-/** A live call as the admin API reports it. */
+/** A live call's usage and limits, as the admin API reports them. */
 export interface LiveCall {
-  state: 'live';
   duration_ms: number;
   duration_limit_ms: number;
   tokens_used: number;
@@ -16,15 +15,17 @@ export interface LiveCall {
   media: { packets_in: number; packets_out: number; packets_lost: number; jitter_ms: number };
 }
 
-/** A finished call as the admin API reports it: its audit record. */
+/** A finished call's audit record, as the admin API reports it. */
 export interface FinishedCall {
-  state: string;
-  call: {
-    end_reason: string;
-    duration: number;
-    token_usage: { input_tokens: number; output_tokens: number };
-  };
+  end_reason: string;
+  duration: number;
+  token_usage: { input_tokens: number; output_tokens: number };
 }
+
+/** The admin API's answer about one call (`/api/calls/<call_id>`). */
+export type BridgeCall =
+  | { state: 'live'; call: LiveCall }
+  | { state: 'ended' | 'denied' | 'failed'; call: FinishedCall };
 
 /** What the browser measured on its own peer connection. */
 export interface BrowserMedia {
@@ -53,8 +54,10 @@ export interface DemoState {
   /** The bridge's refusal or hangup event (`m.call.reject`, `m.call.hangup`) and its reason. */
   bridgeEvent: string | undefined;
   bridgeReason: string | undefined;
+  /** Whether that event came encrypted (the room is). */
+  bridgeEventEncrypted: boolean | undefined;
   /** The latest answer of the admin API about this call. */
-  bridge: LiveCall | FinishedCall | undefined;
+  bridge: BridgeCall | undefined;
   media: BrowserMedia | undefined;
 }
 
@@ -71,6 +74,7 @@ export function initialState(): DemoState {
     hangupParty: undefined,
     bridgeEvent: undefined,
     bridgeReason: undefined,
+    bridgeEventEncrypted: undefined,
     bridge: undefined,
     media: undefined,
   };
