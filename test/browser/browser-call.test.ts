@@ -94,12 +94,14 @@ const callIds: { budget?: string; blocked?: string } = {};
 describe('a real browser calling the bridge through the development homeserver', () => {
   it('connects in the encrypted room, carries the echo both ways, and is hung up at its token budget', async () => {
     const page = await openPage('demo');
+    const clicked = performance.now();
     await page.click('#call');
     const connected = await waitForState(
       page,
       'the call to connect',
       (s) => s.callState === 'connected',
     );
+    const connectMs = performance.now() - clicked;
     const callId = connected.callId as string;
     callIds.budget = callId;
 
@@ -136,6 +138,14 @@ describe('a real browser calling the bridge through the development homeserver',
     expect(ended.bridge).toMatchObject({ state: 'ended', call: { end_reason: 'budget_exceeded' } });
     expect(await page.textContent('#reason')).toContain('budget_exceeded');
     await page.close();
+    if (ended.bridge?.state === 'ended') {
+      console.info(
+        `browser call: connected ${connectMs.toFixed(0)} ms after Call; ` +
+          `browser sent ${ended.media?.packetsSent} and received ${ended.media?.packetsReceived} ` +
+          `RTP packets (bridge: ${bridgeMedia?.packets_in} in, ${bridgeMedia?.packets_out} out); ` +
+          `the ${TOKEN_LIMIT}-token budget ended the call after ${ended.bridge.call.duration} ms`,
+      );
+    }
   }, 40_000);
 
   it('refuses a blocked caller, and the browser sees the refusal and its reason', async () => {

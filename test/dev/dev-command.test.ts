@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,18 @@ function devProcess(args: string[]) {
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** The status of GET `url` sent with another Host header (which fetch cannot set). */
+function statusWithHost(url: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 describe('voicebridge dev', () => {
@@ -75,6 +88,8 @@ describe('voicebridge dev', () => {
       const calls = await fetch(new URL('api/calls', pageUrl));
       expect(await calls.json()).toMatchObject({ count: 0, calls: [] });
       expect((await fetch(new URL('nothing-here', pageUrl))).status).toBe(404);
+      // A site whose name was rebound to 127.0.0.1 still names itself: refused.
+      expect(await statusWithHost(pageUrl, 'rebound.example')).toBe(421);
       expect(existsSync(auditPath)).toBe(true);
 
       dev.child.kill('SIGINT');

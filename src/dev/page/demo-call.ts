@@ -75,7 +75,9 @@ async function start(): Promise<void> {
       if (sync === SyncState.Error) reject(new Error('the first sync failed'));
     });
   });
-  matrix.on(RoomEvent.Timeline, (event) => void noteBridgeEvent(event));
+  matrix.on(RoomEvent.Timeline, (event) => {
+    noteBridgeEvent(event).catch((error: unknown) => fail('could not read a call event', error));
+  });
   await matrix.startClient({ initialSyncLimit: 1 });
   await prepared;
 
@@ -126,7 +128,9 @@ async function placeCall(): Promise<void> {
     state.callState = callState;
     render(state);
   });
-  next.on(CallEvent.FeedsChanged, () => void playRemote(next));
+  next.on(CallEvent.FeedsChanged, () => {
+    playRemote(next).catch((error: unknown) => fail('could not play the echo', error));
+  });
   next.on(CallEvent.Error, (error) => fail('call error', error));
   next.on(CallEvent.Hangup, () => {
     state.hangupReason = next.hangupReason;
@@ -156,9 +160,12 @@ async function follow(current: MatrixCall): Promise<void> {
   while (call === current && afterEnd < 20) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     if (current.state === CallState.Ended) afterEnd += 1;
-    else await sampleMedia(current);
-    const answer = await fetch(`/api/calls/${encodeURIComponent(current.callId)}`);
-    if (answer.ok) {
+    else await sampleMedia(current).catch(() => undefined);
+    // 404 until the bridge has seen the invite; 503 when it runs without its admin server.
+    const answer = await fetch(`/api/calls/${encodeURIComponent(current.callId)}`).catch(
+      () => undefined,
+    );
+    if (answer?.ok === true) {
       const bridge = (await answer.json()) as BridgeCall;
       state.bridge = bridge;
       render(state);
