@@ -39,7 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
-});
+}, 30_000);
 
 /** The page's state, read in the browser. */
 function demoState(page: Page): Promise<DemoState> {
@@ -89,7 +89,7 @@ async function admin<T>(path: string): Promise<T> {
 }
 
 /** The call ids the two calls got, for the audit and metrics checks. */
-const callIds: { budget?: string; blocked?: string } = {};
+const callIds: { budget?: string; hungUp?: string; blocked?: string } = {};
 
 describe('a real browser calling the bridge through the development homeserver', () => {
   it('connects in the encrypted room, carries the echo both ways, and is hung up at its token budget', async () => {
@@ -148,6 +148,27 @@ describe('a real browser calling the bridge through the development homeserver',
     }
   }, 40_000);
 
+  it("records the caller's own hangup as the caller's, though the browser closes its connection first", async () => {
+    const page = await openPage('demo');
+    await page.click('#call');
+    const flowing = await waitForState(
+      page,
+      'the echo to arrive',
+      (s) => s.callState === 'connected' && (s.media?.packetsReceived ?? 0) > 0,
+    );
+    callIds.hungUp = flowing.callId;
+    await page.click('#hangup');
+    const ended = await waitForState(
+      page,
+      'the record of the hangup',
+      (s) => s.callState === 'ended' && s.bridge !== undefined && s.bridge.state !== 'live',
+    );
+    expect(ended.hangupParty).toBe('local');
+    expect(ended.bridgeEvent).toBeUndefined();
+    expect(ended.bridge).toMatchObject({ state: 'ended', call: { end_reason: 'caller_hangup' } });
+    await page.close();
+  });
+
   it('refuses a blocked caller, and the browser sees the refusal and its reason', async () => {
     const page = await openPage('mallory');
     await page.click('#call');
@@ -166,9 +187,10 @@ describe('a real browser calling the bridge through the development homeserver',
     await page.close();
   }, 30_000);
 
-  it('keeps both audit records and counts both calls in the metrics', async () => {
+  it('keeps the audit records and counts the calls in the metrics', async () => {
     const { budget, blocked } = callIds;
     expect(budget).toBeDefined();
+    expect(callIds.hungUp).toBeDefined();
     expect(blocked).toBeDefined();
     const demo = stack.callers.get('demo');
     const mallory = stack.callers.get('mallory');
@@ -188,6 +210,12 @@ describe('a real browser calling the bridge through the development homeserver',
       expect(ended?.duration).toBeGreaterThan(0);
       expect(ended?.events.map((e) => e.event)).toContain('voice_budget_enforced');
 
+      expect(audit.ofCall(callIds.hungUp as string, 1)[0]).toMatchObject({
+        caller: demo?.userId,
+        state: 'ended',
+        end_reason: 'caller_hangup',
+      });
+
       const [denied] = audit.ofCall(blocked as string, 1);
       expect(denied).toMatchObject({
         caller: mallory?.userId,
@@ -203,7 +231,13 @@ describe('a real browser calling the bridge through the development homeserver',
       audit.close();
     }
 
+    // Nothing is left holding a slot.
+    expect(await admin('api/calls')).toMatchObject({ count: 0, calls: [] });
     const metrics = await (await fetch(new URL('/metrics', stack.bridge.admin?.url))).text();
+    expect(metrics).toMatch(/^voicebridge_calls_ended_total\{reason="caller_hangup"\} 1$/m);
+    expect(metrics).not.toMatch(/^voicebridge_calls_failed_total\{/m);
+    expect(metrics).toMatch(/^voicebridge_active_calls 0$/m);
+    expect(metrics).toMatch(/^voicebridge_slots_used 0$/m);
     expect(metrics).toMatch(/^voicebridge_calls_ended_total\{reason="budget_exceeded"\} 1$/m);
     expect(metrics).toMatch(/^voicebridge_calls_denied_total\{reason="user_blocked"\} 1$/m);
     expect(metrics).toMatch(/^voicebridge_budget_enforcements_total\{limit="tokens"\} 1$/m);
