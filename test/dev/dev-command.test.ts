@@ -93,7 +93,7 @@ describe('voicebridge dev', () => {
       expect(existsSync(auditPath)).toBe(true);
 
       dev.child.kill('SIGINT');
-      expect(await dev.exited).toBe(0);
+      expect(await dev.exited, dev.stdout() + dev.stderr()).toBe(0);
       expect(dev.stdout()).toContain('"event":"dev_stopped"');
       // The temporary folder it made is gone with it.
       expect(existsSync(auditPath)).toBe(false);
@@ -108,7 +108,7 @@ describe('voicebridge dev', () => {
     try {
       await until(() => dev.stdout().includes('open http://'), 'the address', 3_000);
       dev.child.kill('SIGTERM');
-      expect(await dev.exited).toBe(0);
+      expect(await dev.exited, dev.stdout() + dev.stderr()).toBe(0);
       expect(existsSync(join(dir, 'audit.db'))).toBe(true);
     } finally {
       if (dev.child.exitCode === null) dev.child.kill('SIGKILL');
