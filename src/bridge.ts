@@ -46,12 +46,34 @@ export async function startBridge(
   config: Config,
   logs: { security: SecurityLog; bridge: Logger },
 ): Promise<RunningBridge> {
+  // What start-up has opened, so that a failure part-way closes it again, latest first.
+  const opened: Array<() => unknown> = [];
+  try {
+    return await assemble(config, logs, opened);
+  } catch (error) {
+    for (const close of opened.reverse()) {
+      try {
+        await close();
+      } catch {
+        // Closing what was half started must not hide why start-up failed.
+      }
+    }
+    throw error;
+  }
+}
+
+async function assemble(
+  config: Config,
+  logs: { security: SecurityLog; bridge: Logger },
+  opened: Array<() => unknown>,
+): Promise<RunningBridge> {
   const { matrix: m, media } = config;
   const storeDir = m.store_dir;
   const http = new MatrixHttp({
     baseUrl: m.homeserver_url,
     ca: m.ca_file === '' ? undefined : readFileSync(m.ca_file, 'utf8'),
   });
+  opened.push(() => http.close());
   const session = await logInBot(http, {
     userId: m.user_id,
     accessToken: m.access_token === '' ? undefined : m.access_token,
@@ -79,8 +101,10 @@ export async function startBridge(
         }),
       ),
   });
+  opened.push(() => crypto.close());
 
   const audit = AuditStore.open(config.audit.path);
+  opened.push(() => audit.close());
   const core = createPolicyCore(config.voice, {
     clock: systemClock,
     log: logs.security,
@@ -88,13 +112,16 @@ export async function startBridge(
     callee: userId,
   });
   const stopEnforcement = core.startEnforcement();
+  opened.push(stopEnforcement);
   const engine = await MediaEngine.start({
     sessions: core.sessions,
     workers: media.workers,
     tickMs: media.tick_ms,
     agent: agentSpecFrom(config.agent),
   });
+  opened.push(() => engine.shutdown());
   const turn = media.ice_servers_from_homeserver ? new HomeserverTurnServers(client) : undefined;
+  opened.push(() => turn?.stop());
   await turn?.start();
   const host = new CallHost(
     core,
@@ -123,7 +150,6 @@ export async function startBridge(
     clock: systemClock,
     log,
   });
-  matrix.start();
 
   let stopping: Promise<void> | undefined;
   const notReady = (): string[] => {
@@ -141,7 +167,35 @@ export async function startBridge(
     policy: () => core.enforcer.policy,
     engine,
   });
+  opened.push(() => metrics.close());
+
+  // The admin port is taken before any call can arrive: a bridge that cannot serve its
+  // health checks and metrics does not start taking calls.
+  const { admin: adminConfig } = config;
   let admin: AdminServer | undefined;
+  if (adminConfig.enabled) {
+    try {
+      admin = await AdminServer.start({
+        bindAddress: adminConfig.bind_address,
+        port: adminConfig.port,
+        token: adminConfig.token,
+        metrics,
+        gate: core.gate,
+        sessions: core.sessions,
+        audit,
+        clock: systemClock,
+        notReady,
+      });
+    } catch (error) {
+      throw new Error(
+        `admin server cannot listen on ${adminConfig.bind_address}:${adminConfig.port}: ${String(error)}`,
+      );
+    }
+    const started = admin;
+    opened.push(() => started.close());
+    logs.bridge.info({ event: 'admin_listening', url: admin.url }, 'admin listening');
+  }
+  matrix.start();
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -158,28 +212,5 @@ export async function startBridge(
     })();
     return stopping;
   };
-
-  const { admin: adminConfig } = config;
-  if (adminConfig.enabled) {
-    try {
-      admin = await AdminServer.start({
-        bindAddress: adminConfig.bind_address,
-        port: adminConfig.port,
-        token: adminConfig.token,
-        metrics,
-        gate: core.gate,
-        sessions: core.sessions,
-        audit,
-        clock: systemClock,
-        notReady,
-      });
-    } catch (error) {
-      await stop();
-      throw new Error(
-        `admin server cannot listen on ${adminConfig.bind_address}:${adminConfig.port}: ${String(error)}`,
-      );
-    }
-    logs.bridge.info({ event: 'admin_listening', url: admin.url }, 'admin listening');
-  }
   return { userId, deviceId, core, host, engine, metrics, admin, notReady, stop };
 }

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -81,5 +82,31 @@ describe('the bridge started from its config', () => {
     } finally {
       audit.close();
     }
+  });
+
+  it('closes what it opened when it cannot start, so the same store starts cleanly next time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vb-bridge-'));
+    const name = `bot${Math.random().toString(36).slice(2, 8)}`;
+    const bot = await register(server, name);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const text = bridgeConfigText(server, bot, name, dir);
+    const logs = { security: SecurityLog.silent(), bridge: pino({ level: 'silent' }) };
+    const read = (admin: string) =>
+      parseConfig(text.replace('[admin]\nport = 0', admin), 'bridge.toml', {
+        env: {},
+        readFile: () => '',
+      });
+    try {
+      await expect(startBridge(read(`[admin]\nport = ${port}`), logs)).rejects.toThrow(
+        `admin server cannot listen on 127.0.0.1:${port}`,
+      );
+    } finally {
+      taken.close();
+    }
+    // The encryption store's lock, the audit store and the media workers were all let go.
+    const running = await startBridge(read('[admin]\nport = 0'), logs);
+    await running.stop();
   });
 });

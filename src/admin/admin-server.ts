@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 
 import type { AuditStore } from '../audit/audit-store.js';
 import { parseSince } from '../audit/report-since.js';
-import { buildSecurityReport } from '../audit/security-report.js';
+import { buildSecurityReport, type SecurityReport } from '../audit/security-report.js';
 import type { CallGate } from '../calls/call-gate.js';
 import type { Clock } from '../clock.js';
 import type { CallSessions } from '../engine/call-sessions.js';
@@ -43,6 +43,14 @@ class AdminRequestError extends Error {
 const OPEN_ROUTES = new Set(['/healthz', '/readyz']);
 /** How long a client may take to send its request. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long a refused body's client has to read the refusal before the connection is cut. */
+const BODY_CLOSE_GRACE_MS = 500;
+/** Connections open at once; the server closes any beyond these at once. */
+const MAX_CONNECTIONS = 64;
+/** How long a security report is served again rather than counted anew. */
+const REPORT_REUSE_MS = 2_000;
+/** Distinct report windows remembered at once. */
+const REPORTS_KEPT = 8;
 /** Longest call id the API looks up (the audit store's own limit). */
 const MAX_CALL_ID = 255;
 
@@ -57,13 +65,24 @@ export class AdminServer {
   readonly #server: Server;
   /** SHA-256 of the token, compared in constant time; undefined when no token is set. */
   readonly #tokenDigest: Buffer | undefined;
+  /** Reports recently made, by their `since` text. */
+  readonly #reports = new Map<string, { at: number; report: SecurityReport }>();
+  /** The base URL, known once listening. */
+  #url = '';
 
   private constructor(options: AdminServerOptions) {
     this.#options = options;
     this.#tokenDigest = options.token === '' ? undefined : digest(options.token);
-    this.#server = createServer((request, response) => void this.#handle(request, response));
-    this.#server.requestTimeout = REQUEST_TIMEOUT_MS;
-    this.#server.headersTimeout = REQUEST_TIMEOUT_MS;
+    this.#server = createServer(
+      {
+        requestTimeout: REQUEST_TIMEOUT_MS,
+        headersTimeout: REQUEST_TIMEOUT_MS,
+        // Node looks for overdue requests this often (30 s by default).
+        connectionsCheckingInterval: 1_000,
+      },
+      (request, response) => void this.#handle(request, response),
+    );
+    this.#server.maxConnections = MAX_CONNECTIONS;
   }
 
   /** Starts listening; throws when the address is not loopback and no token is set. */
@@ -79,6 +98,8 @@ export class AdminServer {
       admin.#server.once('error', reject);
       admin.#server.listen(options.port, options.bindAddress, () => {
         admin.#server.off('error', reject);
+        const { address, port, family } = admin.#server.address() as AddressInfo;
+        admin.#url = `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
         resolve();
       });
     });
@@ -87,8 +108,7 @@ export class AdminServer {
 
   /** The base URL, e.g. `http://127.0.0.1:9470`. */
   get url(): string {
-    const { address, port, family } = this.#server.address() as AddressInfo;
-    return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+    return this.#url;
   }
 
   /** Stops listening and closes every connection. */
@@ -98,22 +118,34 @@ export class AdminServer {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    // A body on a GET is never read; let it drain rather than stall the connection.
-    request.resume();
     try {
-      const url = new URL(request.url ?? '/', 'http://admin.invalid');
+      const body = hasBody(request);
+      if (body) {
+        // Admin requests carry nothing: refuse the body unread and hang up, rather than read
+        // what a client could send for ever.
+        response.setHeader('Connection', 'close');
+        response.once('finish', () => {
+          request.socket.end();
+          setTimeout(() => request.socket.destroy(), BODY_CLOSE_GRACE_MS).unref();
+        });
+      }
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         response.setHeader('Allow', 'GET, HEAD');
         throw new AdminRequestError(405, 'method_not_allowed', `${request.method} is not allowed`);
       }
-      if (!OPEN_ROUTES.has(url.pathname)) this.#authorise(request);
-      await this.#route(url, response);
+      if (body) {
+        throw new AdminRequestError(413, 'body_not_allowed', 'admin requests carry no body');
+      }
+      const target = parseTarget(request.url ?? '/');
+      if (!OPEN_ROUTES.has(target.path)) this.#authorise(request);
+      await this.#route(target, response);
     } catch (error) {
       if (error instanceof AdminRequestError) {
         if (error.status === 401) response.setHeader('WWW-Authenticate', 'Bearer');
         sendJson(response, error.status, { error: error.code, message: error.message });
       } else {
-        sendJson(response, 500, { error: 'internal', message: String(error) });
+        // The cause stays inside: an error's text is no business of a client's.
+        sendJson(response, 500, { error: 'internal', message: 'internal error' });
       }
     }
   }
@@ -121,15 +153,16 @@ export class AdminServer {
   #authorise(request: IncomingMessage): void {
     if (this.#tokenDigest === undefined) return;
     const header = request.headers.authorization ?? '';
-    const match = /^Bearer (\S+)$/.exec(header);
+    // Auth scheme names are case-insensitive (RFC 9110).
+    const match = /^Bearer +(\S+) *$/i.exec(header);
     if (match === null || !timingSafeEqual(digest(match[1] as string), this.#tokenDigest)) {
       throw new AdminRequestError(401, 'unauthorized', 'a valid bearer token is required');
     }
   }
 
-  async #route(url: URL, response: ServerResponse): Promise<void> {
+  async #route(target: RequestTarget, response: ServerResponse): Promise<void> {
     const { metrics } = this.#options;
-    const path = url.pathname;
+    const { path, query } = target;
     if (path === '/healthz') {
       sendJson(response, 200, { status: 'ok' });
     } else if (path === '/readyz') {
@@ -145,11 +178,14 @@ export class AdminServer {
       const { capacity } = this.#options.sessions.slots;
       sendJson(response, 200, { count: calls.length, capacity, calls });
     } else if (path.startsWith('/api/calls/')) {
-      sendJson(response, 200, this.#call(path.slice('/api/calls/'.length)));
+      sendJson(response, 200, this.#call(decodedCallId(path.slice('/api/calls/'.length))));
+    } else if (path === '/api/call') {
+      // For ids that URL clients rewrite in a path (`.`, `..`): GET /api/call?id=..
+      sendJson(response, 200, this.#call(query.get('id') ?? ''));
     } else if (path === '/api/report') {
-      sendJson(response, 200, this.#report(url.searchParams));
+      sendJson(response, 200, this.#report(query));
     } else {
-      throw new AdminRequestError(404, 'not_found', `no route ${JSON.stringify(path)}`);
+      throw new AdminRequestError(404, 'not_found', `no route ${shown(path)}`);
     }
   }
 
@@ -165,17 +201,7 @@ export class AdminServer {
   }
 
   /** One call: live from its slot, or its latest audit record once it has ended. */
-  #call(encoded: string): unknown {
-    let callId: string;
-    try {
-      callId = decodeURIComponent(encoded);
-    } catch {
-      throw new AdminRequestError(
-        400,
-        'bad_call_id',
-        `call id ${JSON.stringify(encoded)} is not valid percent-encoding`,
-      );
-    }
+  #call(callId: string): unknown {
     if (callId === '' || callId.length > MAX_CALL_ID) {
       throw new AdminRequestError(
         400,
@@ -189,35 +215,99 @@ export class AdminServer {
     if (view !== undefined) return { state: 'live', call: view };
     const [record] = audit.ofCall(callId, 1);
     if (record === undefined) {
-      throw new AdminRequestError(404, 'unknown_call', `no call ${JSON.stringify(callId)}`);
+      throw new AdminRequestError(404, 'unknown_call', `no call ${shown(callId)}`);
     }
     return { state: record.state, call: record };
   }
 
+  /**
+   * The security report, counted in SQL on the main thread: a report asked for again within
+   * REPORT_REUSE_MS is the one already made, so a client polling it cannot stall the calls.
+   */
   #report(query: URLSearchParams): unknown {
+    for (const key of query.keys()) {
+      if (key === 'verify') {
+        throw new AdminRequestError(
+          400,
+          'verify_not_offered',
+          'verify: the chain walk reads the whole store, so it is not run on the bridge; ' +
+            'run `voicebridge report --verify` against the audit file instead',
+        );
+      }
+      if (key !== 'since') {
+        throw new AdminRequestError(400, 'bad_query', `unknown parameter ${shown(key)}`);
+      }
+    }
+    const sinceText = query.get('since') ?? '';
     const now = this.#options.clock();
-    const sinceText = query.get('since');
+    const reused = this.#reports.get(sinceText);
+    if (reused !== undefined && now - reused.at < REPORT_REUSE_MS) return reused.report;
+
     let since: number | undefined;
-    if (sinceText !== null) {
+    if (sinceText !== '') {
       since = parseSince(sinceText, now);
       if (since === undefined) {
         throw new AdminRequestError(
           400,
           'bad_since',
-          `since: expected a duration such as 24h or an ISO 8601 time, got ${JSON.stringify(sinceText.slice(0, 64))}`,
+          `since: expected a duration such as 24h or an ISO 8601 time, got ${shown(sinceText)}`,
         );
       }
     }
-    const verifyText = query.get('verify');
-    if (verifyText !== null && verifyText !== 'true' && verifyText !== 'false') {
-      throw new AdminRequestError(
-        400,
-        'bad_verify',
-        `verify: expected true or false, got ${JSON.stringify(verifyText.slice(0, 64))}`,
-      );
-    }
-    return buildSecurityReport(this.#options.audit, { since, now, verify: verifyText === 'true' });
+    const report = buildSecurityReport(this.#options.audit, { since, now });
+    if (this.#reports.size >= REPORTS_KEPT) this.#reports.clear();
+    this.#reports.set(sinceText, { at: now, report });
+    return report;
   }
+}
+
+/** A request's path (still percent-encoded, never normalised) and its query. */
+interface RequestTarget {
+  path: string;
+  query: URLSearchParams;
+}
+
+/**
+ * Splits a request target without resolving `.` and `..` segments: a call id chosen by a
+ * caller may be `..`, and `/api/calls/..` must look that call up, not `/api`.
+ */
+function parseTarget(target: string): RequestTarget {
+  if (!target.startsWith('/')) {
+    throw new AdminRequestError(
+      400,
+      'bad_request',
+      `request target ${shown(target)} is not a path`,
+    );
+  }
+  const mark = target.indexOf('?');
+  const path = mark === -1 ? target : target.slice(0, mark);
+  const query = new URLSearchParams(mark === -1 ? '' : target.slice(mark + 1));
+  return { path, query };
+}
+
+/** A call id from a path segment. */
+function decodedCallId(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new AdminRequestError(
+      400,
+      'bad_call_id',
+      `call id ${shown(encoded)} is not valid percent-encoding`,
+    );
+  }
+}
+
+/** A value quoted for an error message, cut to 64 characters. */
+function shown(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
+
+function hasBody(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  return (
+    (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined
+  );
 }
 
 function digest(text: string): Buffer {

@@ -238,7 +238,9 @@ function readSecret(
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (file === '') return '';
   try {
-    return secrets.readFile(file).trim();
+    const secret = secrets.readFile(file).trim();
+    if (secret === '') problems.push({ key: fileKey, message: `${show(file)} is empty` });
+    return secret;
   } catch (error) {
     problems.push({
       key: fileKey,
@@ -247,6 +249,9 @@ function readSecret(
     return '';
   }
 }
+
+/** A bearer token as HTTP lets a client send it (RFC 6750 b64token), at most 4 KiB. */
+const BEARER_TOKEN = /^(?=.{1,4096}$)[A-Za-z0-9\-._~+/]+=*$/;
 
 function checkAcrossKeys(config: Config, problems: ConfigProblem[]): void {
   const { voice, matrix, media, agent, audit, admin } = config;
@@ -260,6 +265,15 @@ function checkAcrossKeys(config: Config, problems: ConfigProblem[]): void {
     problems.push({
       key: 'media.bind_address',
       message: `expected an IP address, got ${show(media.bind_address)}`,
+    });
+  }
+  if (admin.token !== '' && !BEARER_TOKEN.test(admin.token)) {
+    // The value is a secret: say what is wrong with it, never what it is.
+    problems.push({
+      key: 'admin.token',
+      message:
+        'must be 1 to 4096 characters of A-Z a-z 0-9 - . _ ~ + / (then = padding), ' +
+        'so that a client can send it as "Bearer <token>"',
     });
   }
   if (isIP(admin.bind_address) === 0) {

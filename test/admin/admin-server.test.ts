@@ -204,20 +204,31 @@ describe('admin HTTP', () => {
   it('serves the security report, and names a bad query parameter with its value', async () => {
     const { core, get } = await adminWith();
     core.gate.start(callFrom('@mallory:example.org'));
-    const report = await get('/api/report?since=1h&verify=true');
+    const report = await get('/api/report?since=1h');
     expect(report.status).toBe(200);
     expect(report.json).toMatchObject({
       calls: { total: 1, denied: 1 },
       denials_by_reason: [{ reason: 'user_blocked', count: 1 }],
-      chain: { ok: true },
     });
 
     const since = await get('/api/report?since=yesterday-ish');
     expect(since.status).toBe(400);
     expect(since.json).toMatchObject({ error: 'bad_since' });
     expect(since.json.message).toContain('"yesterday-ish"');
-    const verify = await get('/api/report?verify=maybe');
-    expect(verify.json).toMatchObject({ error: 'bad_verify' });
+    expect((await get('/api/report?verify=true')).json).toMatchObject({
+      error: 'verify_not_offered',
+    });
+    expect((await get('/api/report?format=csv')).json).toMatchObject({ error: 'bad_query' });
+  });
+
+  it('makes the report again only once the last one is two seconds old', async () => {
+    const { core, get } = await adminWith();
+    core.gate.start(callFrom('@mallory:example.org'));
+    expect((await get('/api/report')).json).toMatchObject({ calls: { denied: 1 } });
+    core.gate.start(callFrom('@mallory:example.org'));
+    expect((await get('/api/report')).json).toMatchObject({ calls: { denied: 1 } });
+    core.clock.advance(2_000);
+    expect((await get('/api/report')).json).toMatchObject({ calls: { denied: 2 } });
   });
 
   it('answers only GET and HEAD, and 404 for unknown routes', async () => {
