@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
 import { until } from '../transport/fixtures/wait.js';
@@ -12,6 +12,18 @@ import { until } from '../transport/fixtures/wait.js';
 const CLI = new URL('../../dist/src/cli.js', import.meta.url).pathname;
 
 beforeAll(() => assertLoopbackOnly());
+
+/** Folders the tests made, removed at the end. */
+const folders: string[] = [];
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+function scratch(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'vb-dev-'));
+  folders.push(folder);
+  return folder;
+}
 
 /** Runs `voicebridge dev ARGS`; collects what it prints. */
 function devProcess(args: string[]) {
@@ -103,7 +115,7 @@ describe('voicebridge dev', () => {
   });
 
   it('keeps its audit store in --data DIR and stops on SIGTERM', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vb-dev-'));
+    const dir = scratch();
     const dev = devProcess(['--port', '0', '--data', dir]);
     try {
       await until(() => dev.stdout().includes('open http://'), 'the address', 3_000);
@@ -124,7 +136,7 @@ describe('voicebridge dev', () => {
     expect(await unknown.exited).toBe(2);
     expect(unknown.stderr()).toContain("Unknown option '--colour'");
 
-    const dir = mkdtempSync(join(tmpdir(), 'vb-dev-'));
+    const dir = scratch();
     const invalid = join(dir, 'invalid.toml');
     writeFileSync(invalid, '[voice]\nmax_concurrent_calls = 0\n');
     const badConfig = devProcess(['--config', invalid]);
