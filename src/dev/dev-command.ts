@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { pino } from 'pino';
@@ -28,6 +28,16 @@ through an encrypted Matrix room. All on loopback; development only.
 
 SIGINT or SIGTERM: hang up, stop the bridge and the homeserver, exit 0.
 `;
+
+/** True when `path` is a folder, or nothing yet (it will be made). */
+function isFolderOrAbsent(path: string): boolean {
+  if (path === '') return false;
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return true;
+  }
+}
 
 /** The options of `voicebridge dev`, checked. */
 interface DevArgs {
@@ -61,7 +71,9 @@ function parseDevArgs(args: string[]): DevArgs | { help: true } | { error: strin
       error: `--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`,
     };
   }
-  if (values.data === '') return { error: '--data must name a folder, got ""' };
+  if (values.data !== undefined && !isFolderOrAbsent(values.data)) {
+    return { error: `--data must name a folder, got ${JSON.stringify(values.data)}` };
+  }
   return { port, data: values.data, config: values.config };
 }
 
@@ -99,6 +111,9 @@ export async function dev(args: string[], io: CommandIo): Promise<number> {
     return 2;
   }
   const logger = pino({ level, base: { component: 'dev' } });
+  // Listening before anything starts: a signal that comes while the stack starts (or just as
+  // its address is printed) stops it once it is up, rather than killing the process outright.
+  const signals = new SignalLatch();
   let stack: DevStack;
   try {
     stack = await startDevStack({
@@ -109,6 +124,7 @@ export async function dev(args: string[], io: CommandIo): Promise<number> {
       security: SecurityLog.create(level),
     });
   } catch (error) {
+    signals.close();
     if (error instanceof ConfigError) {
       io.stderr(`${error.message}\n${error.problems.length} error(s): not starting\n`);
       return 2;
@@ -137,31 +153,48 @@ export async function dev(args: string[], io: CommandIo): Promise<number> {
     ].join('\n'),
   );
 
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string): void => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-      logger.info({ event: 'dev_stopping', signal }, 'stopping');
-      const overrun = setTimeout(() => {
-        logger.error({ event: 'dev_stop_overran', limit_ms: SHUTDOWN_LIMIT_MS }, 'overran');
-        resolve(1);
-      }, SHUTDOWN_LIMIT_MS);
-      stack.stop().then(
-        () => {
-          clearTimeout(overrun);
-          logger.info({ event: 'dev_stopped' }, 'stopped');
-          resolve(0);
-        },
-        (error: unknown) => {
-          clearTimeout(overrun);
-          logger.error({ event: 'dev_stop_failed', error: String(error) }, 'stop failed');
-          resolve(1);
-        },
-      );
-    };
-    const onTerm = (): void => stop('SIGTERM');
-    const onInt = (): void => stop('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
+  const signal = await signals.first;
+  signals.close();
+  logger.info({ event: 'dev_stopping', signal }, 'stopping');
+  let overrun: NodeJS.Timeout | undefined;
+  const limit = new Promise<number>((resolve) => {
+    overrun = setTimeout(() => {
+      logger.error({ event: 'dev_stop_overran', limit_ms: SHUTDOWN_LIMIT_MS }, 'overran');
+      resolve(1);
+    }, SHUTDOWN_LIMIT_MS);
   });
+  const stopped = stack.stop().then(
+    () => {
+      logger.info({ event: 'dev_stopped' }, 'stopped');
+      return 0;
+    },
+    (error: unknown) => {
+      logger.error({ event: 'dev_stop_failed', error: String(error) }, 'stop failed');
+      return 1;
+    },
+  );
+  const code = await Promise.race([stopped, limit]);
+  clearTimeout(overrun);
+  return code;
+}
+
+/** Catches SIGTERM and SIGINT from the moment it is made; `first` is the first to come. */
+class SignalLatch {
+  readonly first: Promise<string>;
+  readonly #listeners: Array<[NodeJS.Signals, () => void]> = [];
+
+  constructor() {
+    this.first = new Promise((resolve) => {
+      for (const name of ['SIGTERM', 'SIGINT'] as const) {
+        const listener = (): void => resolve(name);
+        this.#listeners.push([name, listener]);
+        process.on(name, listener);
+      }
+    });
+  }
+
+  /** Stops listening. */
+  close(): void {
+    for (const [name, listener] of this.#listeners.splice(0)) process.off(name, listener);
+  }
 }

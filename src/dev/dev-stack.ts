@@ -17,9 +17,9 @@ const BOT = 'voicebridge';
 /** Options of {@link startDevStack}. */
 export interface DevStackOptions {
   /**
-   * Where the bridge keeps its audit store (kept across runs) and its Matrix store (started
-   * afresh each run: the homeserver it belonged to is gone). A fresh temporary folder, removed
-   * by `stop`, when not given.
+   * Where the bridge keeps its audit store, kept across runs; a fresh temporary folder, removed
+   * by `stop`, when not given. The bot's Matrix store is temporary either way: the homeserver
+   * it belongs to lives in memory and is gone at exit.
    */
   dataDir?: string;
   /** TOML settings over the development defaults (see DEV_DEFAULTS). */
@@ -73,12 +73,12 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       ? mkdtempSync(join(tmpdir(), 'voicebridge-dev-'))
       : resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const storeDir = join(dataDir, 'store');
-  rmSync(storeDir, { recursive: true, force: true });
+  const storeDir = mkdtempSync(join(tmpdir(), 'voicebridge-dev-store-'));
 
   const cleanups: Array<() => Promise<void> | void> = [];
   const stop = async (): Promise<void> => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    rmSync(storeDir, { recursive: true, force: true });
     if (ownDir) rmSync(dataDir, { recursive: true, force: true });
   };
   try {
@@ -100,7 +100,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       });
     }
 
-    const caFile = join(dataDir, 'homeserver-ca.pem');
+    const caFile = join(storeDir, 'homeserver-ca.pem');
     writeFileSync(caFile, homeserver.caPem, { mode: 0o600 });
     const config = devConfig(
       {
@@ -108,7 +108,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
         botUserId: bot.userId,
         botPassword: bot.password,
         caFile,
-        storeDir,
+        storeDir: join(storeDir, 'store'),
         auditPath: join(dataDir, 'audit.db'),
       },
       options.overrides,

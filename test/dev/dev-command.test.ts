@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -121,6 +121,8 @@ describe('voicebridge dev', () => {
       await until(() => dev.stdout().includes('open http://'), 'the address', 3_000);
       dev.child.kill('SIGTERM');
       expect(await dev.exited, dev.stdout() + dev.stderr()).toBe(0);
+      // The audit store stays; the bot's store, of a homeserver now gone, does not.
+      expect(readdirSync(dir).filter((name) => !name.startsWith('audit.db'))).toEqual([]);
       expect(existsSync(join(dir, 'audit.db'))).toBe(true);
     } finally {
       if (dev.child.exitCode === null) dev.child.kill('SIGKILL');
@@ -128,6 +130,10 @@ describe('voicebridge dev', () => {
   });
 
   it('refuses a bad option or config with exit 2, naming the problem', async () => {
+    const notAFolder = devProcess(['--data', CLI]);
+    expect(await notAFolder.exited).toBe(2);
+    expect(notAFolder.stderr()).toContain('--data must name a folder');
+
     const badPort = devProcess(['--port', 'eighty']);
     expect(await badPort.exited).toBe(2);
     expect(badPort.stderr()).toContain('--port must be an integer from 0 to 65535, got "eighty"');
