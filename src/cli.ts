@@ -11,6 +11,7 @@ import { runReportCommand, type CommandIo } from './audit/report-command.js';
 import { buildSecurityReport, formatSecurityReport } from './audit/security-report.js';
 import { ConfigError, formatEffectiveConfig, loadConfigFile, parseConfig } from './config/load.js';
 import { policyVersion } from './config/policy-version.js';
+import { dev } from './dev/dev-command.js';
 import { serve } from './serve.js';
 import { runPolicySimulation } from './simulation/policy-simulation.js';
 import { SecurityLog } from './telemetry/security-log.js';
@@ -19,6 +20,7 @@ const USAGE = `usage: voicebridge <command> [options]
 
 commands:
   serve --config FILE run the bridge against the configured homeserver
+  dev [...]           the bridge, a development homeserver and a web page to call it from
   check-config FILE   validate a config file; print the effective config (secrets redacted)
   report [...]        print the security report from the audit store (see: report --help)
   simulate [...]      run synthetic callers through the policy core on a simulated clock
@@ -56,6 +58,8 @@ export function main(argv: string[], io: CommandIo): number | Promise<number> {
   switch (command) {
     case 'serve':
       return serve(args, io);
+    case 'dev':
+      return dev(args, io);
     case 'check-config':
       return checkConfig(args, io);
     case 'report':
@@ -229,6 +233,6 @@ if (isEntryPoint()) {
     process.exitCode = code;
     // A served bridge has closed everything it opened; native libraries may still hold the
     // event loop, so the process ends here rather than waiting for them.
-    if (process.argv[2] === 'serve') process.exit(code);
+    if (process.argv[2] === 'serve' || process.argv[2] === 'dev') process.exit(code);
   });
 }

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 
 import type { CommandIo } from './audit/report-command.js';
-import { startBridge } from './bridge.js';
+import { startBridge, type RunningBridge } from './bridge.js';
 import { policyVersion } from './config/policy-version.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { Config } from './config/types.js';
@@ -111,14 +111,32 @@ export async function serve(args: string[], io: CommandIo): Promise<number> {
   }
 
   const log = pino({ level: config.log.level, base: { component: 'bridge' } });
+
+  // Signals are heard from before start-up begins: a SIGTERM during start-up stops the bridge
+  // as soon as it has started, rather than killing the process with half of it open.
+  let early: string | undefined;
+  let signalled = (signal: string): void => {
+    early ??= signal;
+  };
+  const onTerm = (): void => signalled('SIGTERM');
+  const onInt = (): void => signalled('SIGINT');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  const unlisten = (): void => {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+  };
+
   for (const warning of weakenedPolicy(config)) {
     log.warn({ event: 'config_warning', ...warning }, 'policy weakened');
   }
   const security = SecurityLog.create(config.log.level);
-  let running;
+
+  let running: RunningBridge;
   try {
     running = await startBridge(config, { security, bridge: log });
   } catch (error) {
+    unlisten();
     log.error({ event: 'bridge_start_failed', error: String(error) }, 'not starting');
     io.stderr(
       `voicebridge serve: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
@@ -142,9 +160,11 @@ export async function serve(args: string[], io: CommandIo): Promise<number> {
   process.on('SIGHUP', reload);
 
   return new Promise<number>((resolve) => {
-    const stop = (signal: string): void => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
+    let stopping = false;
+    signalled = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      unlisten();
       process.off('SIGHUP', reload);
       log.info({ event: 'bridge_stopping', signal }, 'stopping');
       const overrun = setTimeout(() => {
@@ -167,9 +187,6 @@ export async function serve(args: string[], io: CommandIo): Promise<number> {
         },
       );
     };
-    const onTerm = (): void => stop('SIGTERM');
-    const onInt = (): void => stop('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
+    if (early !== undefined) signalled(early);
   });
 }

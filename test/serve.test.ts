@@ -145,4 +145,18 @@ describe('voicebridge serve', () => {
     expect(bridge.output()).toContain('voicebridge serve: cannot start:');
     expect(bridge.output()).not.toContain('syt_test');
   });
+
+  it('stops cleanly on a SIGTERM that comes while it is still starting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
+    const name = `bot${Math.random().toString(36).slice(2, 8)}`;
+    const bot = await register(server, name);
+    const configFile = join(dir, 'bridge.toml');
+    writeFileSync(configFile, bridgeConfigText(server, bot, name, dir, 'require_e2ee = false'));
+    const bridge = serveProcess(configFile);
+    // The warning about the weakened policy is logged as start-up begins.
+    await until(() => bridge.output().includes('config_warning'), 'start-up to begin');
+    bridge.child.kill('SIGTERM');
+    expect(await bridge.exited).toBe(0);
+    expect(bridge.output()).toContain('"event":"bridge_stopped"');
+  });
 });

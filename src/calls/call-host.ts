@@ -36,6 +36,13 @@ export interface IncomingCall {
   overrides?: BudgetOverrides;
 }
 
+/**
+ * How long a call whose caller closed the connection waits for the caller's hangup before it
+ * ends as a transport failure. A browser closes its connection as it sends its hangup, and
+ * the hangup reaches the bridge later, through the homeserver.
+ */
+export const HANGUP_GRACE_MS = 5_000;
+
 /** Why a call was not answered: a policy denial, or an offer the bridge cannot answer. */
 export type RefusalReason = DenialReason | 'invalid_offer' | 'media_unavailable';
 
@@ -88,17 +95,21 @@ export class CallHost {
 
   /** ICE servers for a call starting now: the configured ones, or the homeserver's. */
   readonly #iceServers: () => string[];
+  /** How long a closed connection waits for the caller's hangup; see HANGUP_GRACE_MS. */
+  readonly #hangupGraceMs: number;
 
   constructor(
     core: PolicyCore,
     engine: MediaEngine,
     media: MediaConfig,
     iceServers: () => string[] = () => media.ice_servers,
+    hangupGraceMs = HANGUP_GRACE_MS,
   ) {
     this.#core = core;
     this.#engine = engine;
     this.#media = media;
     this.#iceServers = iceServers;
+    this.#hangupGraceMs = hangupGraceMs;
     core.sessions.onStop((session, reason) => {
       const call = this.#calls.get(session.callId);
       if (call?.session === session) {
@@ -139,14 +150,15 @@ export class CallHost {
         onLocalCandidates: (batch) => incoming.signals.candidates(batch),
         onRtp: (packet) => ref.call?.leg?.receive(packet),
         // Our own close comes back here too; by then the call is already ending.
-        onClosed: () => {
-          if (ref.call !== undefined) {
-            void this.#end(ref.call, {
-              reason: 'transport_failed',
-              byBridge: true,
-              state: 'failed',
-            });
-          }
+        onClosed: (reason) => {
+          const call = ref.call;
+          if (call === undefined || call.ended !== undefined) return;
+          const fail = (): void => {
+            void this.#end(call, { reason: 'transport_failed', byBridge: true, state: 'failed' });
+          };
+          // Closed by the caller: its hangup may be on its way. A failed ICE check is not.
+          if (reason !== 'transport_closed') return fail();
+          setTimeout(fail, this.#hangupGraceMs).unref();
         },
       });
     } catch (error) {
