@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,13 +27,15 @@ function runLoad(env: Record<string, string>, args: string[]) {
 describe('npm run load', () => {
   it('places real calls for a few seconds and writes the figures it measured as JSON', async () => {
     assertLoopbackOnly();
-    const out = join(mkdtempSync(join(tmpdir(), 'vb-load-test-')), 'load.json');
+    const dir = mkdtempSync(join(tmpdir(), 'vb-load-test-'));
+    const out = join(dir, 'load.json');
     const { code, output } = await runLoad(
       { CONCURRENT_CALLS: '3', CALLS_PER_SECOND: '1', TEST_DURATION: '5' },
       ['--out', out],
     );
     expect([0, 1], output).toContain(code);
     const result = JSON.parse(readFileSync(out, 'utf8')) as LoadResult;
+    rmSync(dir, { recursive: true, force: true });
 
     expect(result.config).toMatchObject({
       concurrent_calls: 3,

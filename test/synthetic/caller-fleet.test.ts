@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,10 +25,12 @@ afterAll(async () => {
 describe('the caller fleet', () => {
   it('places encrypted calls from child processes that carry audio both ways and end with the caller hangup', async () => {
     const bot = await register(server, `bot${Math.random().toString(36).slice(2, 8)}`);
+    const scratch = mkdtempSync(join(tmpdir(), 'vb-fleet-'));
+    cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
     const crypto = await BridgeCrypto.open({
       userId: bot.userId,
       deviceId: bot.deviceId,
-      storeDir: join(mkdtempSync(join(tmpdir(), 'vb-fleet-')), 'store'),
+      storeDir: join(scratch, 'store'),
       key: randomBytes(32),
       send: async (request) =>
         JSON.stringify(
