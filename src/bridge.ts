@@ -201,6 +201,8 @@ async function assemble(
     stopping ??= (async () => {
       await matrix.stop();
       await host.shutdown('shutdown');
+      // The hangups of the calls just ended are on their way: let them go out first.
+      await matrix.drainSends();
       await engine.shutdown();
       stopEnforcement();
       turn?.stop();

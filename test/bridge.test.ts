@@ -10,6 +10,7 @@ import { AuditStore } from '../src/audit/audit-store.js';
 import { startBridge } from '../src/bridge.js';
 import { parseConfig } from '../src/config/load.js';
 import { startDevServer, type DevServer } from '../src/devserver/index.js';
+import { CallerFleet } from '../src/synthetic/caller-fleet.js';
 import { SecurityLog } from '../src/telemetry/security-log.js';
 import { EventCollector, bridgeConfigText, dmWith, register } from './matrix/matrix-fixtures.js';
 import { assertLoopbackOnly } from './transport/fixtures/loopback-only.js';
@@ -109,4 +110,45 @@ describe('the bridge started from its config', () => {
     const running = await startBridge(read('[admin]\nport = 0'), logs);
     await running.stop();
   });
+
+  it('sends every live call its encrypted hangup before it closes its crypto at shutdown', async () => {
+    // Sends wait on 429s here, so the hangups are still on their way when the calls have ended.
+    const limited = await startDevServer({ rateLimit: { messagesPerSecond: 2, burst: 2 } });
+    const dir = mkdtempSync(join(tmpdir(), 'vb-bridge-'));
+    const name = `bot${Math.random().toString(36).slice(2, 8)}`;
+    const bot = await register(limited, name);
+    const config = parseConfig(
+      bridgeConfigText(limited, bot, name, dir, 'rate_limit_calls = 0'),
+      'bridge.toml',
+      { env: {}, readFile: () => '' },
+    );
+    const running = await startBridge(config, {
+      security: SecurityLog.silent(),
+      bridge: pino({ level: 'silent' }),
+    });
+    const fleet = await CallerFleet.start({
+      homeserverUrl: limited.url,
+      caPem: limited.caPem,
+      botUserId: running.userId,
+      processes: 1,
+      callers: 3,
+    });
+    try {
+      const placed = fleet.callers.map((caller) =>
+        fleet.placeCall({ userId: caller.userId, holdMs: 60_000 }),
+      );
+      await Promise.all(placed.map((call) => call.media));
+      await running.stop();
+      for (const call of placed) {
+        expect(await call.report).toMatchObject({
+          endReason: 'bridge_hangup',
+          remoteReason: 'shutdown',
+        });
+      }
+    } finally {
+      await fleet.stop();
+      await running.stop();
+      await limited.close();
+    }
+  }, 60_000);
 });

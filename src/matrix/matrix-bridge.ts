@@ -52,6 +52,8 @@ export class MatrixBridge {
   #waiting: Waiting[] = [];
   /** The members each encrypted room's keys were last ensured for, as a sorted list's key. */
   readonly #keyedMembers = new Map<string, string>();
+  /** Sends not yet finished, for shutdown to wait for. */
+  readonly #sending = new Set<Promise<void>>();
 
   constructor(options: MatrixBridgeOptions) {
     this.#options = options;
@@ -95,7 +97,23 @@ export class MatrixBridge {
   }
 
   /** Sends a room event, encrypted when the room is. */
-  async send(roomId: string, type: string, content: Record<string, unknown>): Promise<void> {
+  send(roomId: string, type: string, content: Record<string, unknown>): Promise<void> {
+    const sending = this.#send(roomId, type, content);
+    this.#sending.add(sending);
+    const forget = (): boolean => this.#sending.delete(sending);
+    sending.then(forget, forget);
+    return sending;
+  }
+
+  /**
+   * Waits until every send begun so far has finished or failed (sends begun meanwhile too):
+   * at shutdown, the hangups go out before the crypto and the HTTP client close.
+   */
+  async drainSends(): Promise<void> {
+    while (this.#sending.size > 0) await Promise.allSettled([...this.#sending]);
+  }
+
+  async #send(roomId: string, type: string, content: Record<string, unknown>): Promise<void> {
     const { client, crypto } = this.#options;
     if (!this.#rooms.isEncrypted(roomId)) {
       await client.sendEvent(roomId, type, content);

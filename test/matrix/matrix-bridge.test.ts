@@ -149,6 +149,24 @@ describe('the bridge on a Matrix homeserver', () => {
     expect(second.host.liveCalls).toBe(1);
   });
 
+  it('waits, when asked to drain, for sends still waiting out a 429', async () => {
+    const limited = await startDevServer({ rateLimit: { messagesPerSecond: 2, burst: 1 } });
+    cleanups.push(() => limited.close());
+    const { bot, matrix } = await startBridge({}, { on: limited });
+    const alice = await register(limited, `alice${Math.random().toString(36).slice(2, 8)}`);
+    const roomId = await dmWith(alice, bot.userId);
+
+    let sent = 0;
+    for (const body of ['one', 'two', 'three']) {
+      void matrix.send(roomId, 'm.room.message', { msgtype: 'm.notice', body }).then(() => {
+        sent += 1;
+      });
+    }
+    await matrix.drainSends();
+    // The burst is one send: the other two waited for the limit, and the drain waited for them.
+    expect(sent).toBe(3);
+  });
+
   it('gets its answer, candidates and hangup through a homeserver that keeps answering 429', async () => {
     const limited = await startDevServer({ rateLimit: { messagesPerSecond: 1, burst: 1 } });
     cleanups.push(() => limited.close());

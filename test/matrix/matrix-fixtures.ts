@@ -130,7 +130,7 @@ export async function assembleBridge(options: {
     await host.shutdown();
     await engine.shutdown();
   };
-  return { bot, core, host, logged, audit, tokenFile, stop };
+  return { bot, core, host, matrix, logged, audit, tokenFile, stop };
 }
 
 /**
