@@ -18,6 +18,7 @@ import { MatrixHttp } from './matrix/matrix-http.js';
 import { SyncTokenStore } from './matrix/sync-token-store.js';
 import { HomeserverTurnServers } from './matrix/turn-servers.js';
 import { CallSignaling } from './matrix/voip/call-signaling.js';
+import { bindAddressProblem } from './transport/local-address.js';
 import { BridgeMetrics } from './telemetry/metrics.js';
 import type { SecurityLog } from './telemetry/security-log.js';
 
@@ -68,6 +69,8 @@ async function assemble(
   opened: Array<() => unknown>,
 ): Promise<RunningBridge> {
   const { matrix: m, media } = config;
+  const unbindable = bindAddressProblem(media.bind_address);
+  if (unbindable !== undefined) throw new Error(unbindable);
   const storeDir = m.store_dir;
   const http = new MatrixHttp({
     baseUrl: m.homeserver_url,

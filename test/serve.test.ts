@@ -159,4 +159,21 @@ describe('voicebridge serve', () => {
     expect(await bridge.exited).toBe(0);
     expect(bridge.output()).toContain('"event":"bridge_stopped"');
   });
+
+  it('exits 1 naming media.bind_address when it is not an address of this machine', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
+    const name = `bot${Math.random().toString(36).slice(2, 8)}`;
+    const bot = await register(server, name);
+    const configFile = join(dir, 'bridge.toml');
+    const text = bridgeConfigText(server, bot, name, dir).replace(
+      '[media]\n',
+      '[media]\nbind_address = "203.0.113.10"\n',
+    );
+    writeFileSync(configFile, text);
+    const bridge = serveProcess(configFile);
+    expect(await bridge.exited).toBe(1);
+    expect(bridge.output()).toContain(
+      'cannot start: media.bind_address "203.0.113.10" is not an address of this machine',
+    );
+  });
 });

@@ -44,7 +44,11 @@ export interface IncomingCall {
 export const HANGUP_GRACE_MS = 5_000;
 
 /** Why a call was not answered: a policy denial, or an offer the bridge cannot answer. */
-export type RefusalReason = DenialReason | 'invalid_offer' | 'media_unavailable';
+export type RefusalReason =
+  | DenialReason
+  | 'invalid_offer'
+  | 'media_unavailable'
+  | 'transport_failed';
 
 /** The outcome of `accept`. */
 export type AcceptResult =
@@ -162,7 +166,7 @@ export class CallHost {
         },
       });
     } catch (error) {
-      // Limitation: only a bad media setting can make this throw; check-config catches those.
+      // Only a bad media setting can make this throw; start-up checks the bind address.
       const ended = gate.end(session, { reason: 'media_unavailable', state: 'failed' });
       if (ended === undefined) throw error;
       return { accepted: false, reason: 'media_unavailable', record: ended.record };
@@ -183,8 +187,12 @@ export class CallHost {
       return { accepted: false, reason, record };
     }
     if (call.ended !== undefined) {
-      // The call ended (a limit, the transport) while it was being answered.
-      return { accepted: false, reason: 'media_unavailable', record: await call.ended };
+      // The call ended (a limit, the transport) while it was being answered: the refusal says
+      // what the record says.
+      const record = await call.ended;
+      const reason =
+        record.end_reason === 'transport_failed' ? 'transport_failed' : 'media_unavailable';
+      return { accepted: false, reason, record };
     }
     incoming.signals.answer(answerSdp);
     peer.answerDelivered();
