@@ -1,5 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import Database from 'better-sqlite3';
 
@@ -96,7 +96,9 @@ export class AuditStore {
       throw new AuditError('store_not_found', `audit store not found: ${path}`, 'path');
     }
     if (!statSync(path).isFile()) {
-      throw new AuditError('store_unreadable', `audit store ${path}: not a file`, 'path');
+      const inside = join(path, 'audit.db');
+      const hint = existsSync(inside) ? ` (the store in it is ${inside})` : '';
+      throw new AuditError('store_unreadable', `audit store ${path}: not a file${hint}`, 'path');
     }
 
     const db = connect(path, {

@@ -146,6 +146,7 @@ export async function dev(args: string[], io: CommandIo): Promise<number> {
       `  homeserver  ${stack.homeserver.url} (in memory, development only)`,
       `  bridge      ${stack.botUserId}, policy ${policyVersion(stack.config.voice)}`,
       `  caller      ${demo?.userId ?? '(none)'} in ${demo?.roomId ?? '(none)'} (encrypted)`,
+      `  admin       ${stack.bridge.admin?.url ?? '(off)'} (also at ${stack.pageUrl}api/ and ${stack.pageUrl}metrics)`,
       `  audit       ${stack.config.audit.path}${parsed.data === undefined ? ' (removed at exit; --data DIR keeps it)' : ''}`,
       '  Ctrl-C stops everything.',
       '',

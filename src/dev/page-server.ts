@@ -79,7 +79,7 @@ export interface PageServerOptions {
  * The demo page's own HTTP server on 127.0.0.1: the page and its script, a fresh Matrix
  * session for it (`/dev/session`), and two proxies, so that the browser talks to one origin
  * only: `/_matrix/` to the development homeserver (whose certificate the browser does not
- * know) and `/api/` to the bridge's admin server. Development only.
+ * know) and `/api/` and `/metrics` to the bridge's admin server. Development only.
  */
 export class PageServer {
   readonly #server: Server;
@@ -141,7 +141,7 @@ export class PageServer {
       this.#proxy(req, res, new URL(url.pathname + url.search, this.#options.homeserverUrl), {});
       return;
     }
-    if (url.pathname.startsWith('/api/')) {
+    if (url.pathname.startsWith('/api/') || url.pathname === '/metrics') {
       const { adminUrl, adminToken } = this.#options;
       if (adminUrl === undefined) {
         sendJson(res, 503, { error: 'the bridge runs without its admin server (admin.enabled)' });
