@@ -12,7 +12,7 @@ import { buildSecurityReport, formatSecurityReport } from './audit/security-repo
 import { ConfigError, formatEffectiveConfig, loadConfigFile, parseConfig } from './config/load.js';
 import { policyVersion } from './config/policy-version.js';
 import { dev } from './dev/dev-command.js';
-import { serve } from './serve.js';
+import { missingForServe, serve } from './serve.js';
 import { runPolicySimulation } from './simulation/policy-simulation.js';
 import { SecurityLog } from './telemetry/security-log.js';
 
@@ -96,6 +96,11 @@ function checkConfig(args: string[], io: CommandIo): number {
     io.stdout(
       `# policy version ${policyVersion(config.voice)}\n${formatEffectiveConfig(config)}\n`,
     );
+    // Valid as a config (`dev --config` and `simulate` take such files), but not enough to serve.
+    const missing = missingForServe(config);
+    if (missing.length > 0) {
+      io.stderr(`note: serve would not start with ${args[0]}:\n  ${missing.join('\n  ')}\n`);
+    }
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -20,7 +20,7 @@ policy from FILE (new calls get it; live calls keep the limits they started with
 `;
 
 /** What `serve` needs beyond a valid config: where to connect and how to log in. */
-function missingForServe(config: Config): string[] {
+export function missingForServe(config: Config): string[] {
   const { matrix } = config;
   const problems: string[] = [];
   if (matrix.homeserver_url === '') {

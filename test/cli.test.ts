@@ -32,11 +32,17 @@ describe('voicebridge check-config', () => {
       file,
       '[voice]\nmax_concurrent_calls = 4\n[matrix]\naccess_token = "syt_very_secret"\n',
     );
-    const { code, stdout } = run(['check-config', file]);
+    const { code, stdout, stderr } = run(['check-config', file]);
     expect(code).toBe(0);
     expect(stdout).toContain('max_concurrent_calls = 4');
     expect(stdout).toContain('default_ttl = "10m"');
     expect(stdout).not.toContain('syt_very_secret');
+    // Valid, but serve would need more: said, not failed.
+    expect(stderr).toBe(
+      `note: serve would not start with ${file}:\n` +
+        '  matrix.homeserver_url: serve needs a homeserver\n' +
+        '  matrix.user_id: serve needs the bot account\n',
+    );
   });
 
   it('prints every error and exits 2', () => {

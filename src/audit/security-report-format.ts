@@ -96,7 +96,7 @@ function sections(report: SecurityReport): Section[] {
         header: ['outcome', 'count'],
         rows: [
           ['total', count(calls.total)],
-          ['admitted', count(calls.admitted)],
+          ['ended', count(calls.ended)],
           ['denied', count(calls.denied)],
           ['failed', count(calls.failed)],
         ],
@@ -105,7 +105,7 @@ function sections(report: SecurityReport): Section[] {
       literal: [],
     },
     reasonSection('Denials by reason', report.denials_by_reason),
-    reasonSection('End reasons of admitted calls', report.end_reasons),
+    reasonSection('End reasons of calls that ended', report.end_reasons),
     reasonSection('Failures by reason', report.failures_by_reason),
     {
       title: 'Violations by kind',

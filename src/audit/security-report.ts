@@ -53,7 +53,7 @@ export interface SecurityReport {
   calls: {
     total: number;
     /** Let in by the policy and ended (state `ended`). */
-    admitted: number;
+    ended: number;
     /** Refused by the policy (state `denied`). */
     denied: number;
     /** Broke down before or during the call (state `failed`). */
@@ -70,7 +70,7 @@ export interface SecurityReport {
   /** Every policy version that decided a call in the window, the earliest first. */
   policy_versions: PolicyVersionSeen[];
   tokens: { input: number; output: number; total: number };
-  /** Mean duration in ms of calls that were let in (admitted or failed); null if none were. */
+  /** Mean duration in ms of calls that were let in (ended or failed); null if none were. */
   average_duration: number | null;
   /** The latest calls by start time, latest first, at most RECENT_CALLS of them. */
   recent_calls: RecentCall[];
@@ -96,7 +96,7 @@ export function buildSecurityReport(
     const report: SecurityReport = {
       generated_at: options.now,
       since: options.since ?? null,
-      calls: { total: ended + denied + failed, admitted: ended, denied, failed },
+      calls: { total: ended + denied + failed, ended, denied, failed },
       denials_by_reason: stats.reasons.denied.map(reasonCount),
       end_reasons: stats.reasons.ended.map(reasonCount),
       failures_by_reason: stats.reasons.failed.map(reasonCount),

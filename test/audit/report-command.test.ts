@@ -80,7 +80,7 @@ describe('voicebridge report', () => {
 
     const report = jsonReport(['--audit', path, '--since', '2026-03-01T00:07:00Z']);
     expect(report.since).toBe(T0 + 7 * 60_000);
-    expect(report.calls).toEqual({ total: 4, admitted: 1, denied: 3, failed: 0 });
+    expect(report.calls).toEqual({ total: 4, ended: 1, denied: 3, failed: 0 });
     expect(jsonReport(['--audit', path, '--since', '2026-03-02']).calls.total).toBe(0);
   });
 

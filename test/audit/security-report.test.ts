@@ -19,7 +19,7 @@ describe('buildSecurityReport', () => {
 
     expect(report.generated_at).toBe(NOW);
     expect(report.since).toBeNull();
-    expect(report.calls).toEqual({ total: 11, admitted: 4, denied: 6, failed: 1 });
+    expect(report.calls).toEqual({ total: 11, ended: 4, denied: 6, failed: 1 });
     expect(report.denials_by_reason).toEqual([
       { reason: 'user_blocked', count: 3 },
       { reason: 'rate_limited', count: 2 },
@@ -77,7 +77,7 @@ describe('buildSecurityReport', () => {
     store.close();
 
     expect(report.since).toBe(T0 + 7 * 60_000);
-    expect(report.calls).toEqual({ total: 4, admitted: 1, denied: 3, failed: 0 });
+    expect(report.calls).toEqual({ total: 4, ended: 1, denied: 3, failed: 0 });
     expect(report.denials_by_reason).toEqual([
       { reason: 'rate_limited', count: 1 },
       { reason: 'room_not_allowed', count: 1 },
@@ -110,7 +110,7 @@ describe('buildSecurityReport', () => {
     const report = buildSecurityReport(store, { now: NOW, verify: true });
     store.close();
 
-    expect(report.calls).toEqual({ total: 0, admitted: 0, denied: 0, failed: 0 });
+    expect(report.calls).toEqual({ total: 0, ended: 0, denied: 0, failed: 0 });
     expect(report.average_duration).toBeNull();
     expect(report.tokens.total).toBe(0);
     expect(report.chain).toEqual({ ok: true, checked: 0 });
@@ -158,7 +158,7 @@ describe('formatSecurityReport', () => {
     for (const title of [
       'Calls',
       'Denials by reason',
-      'End reasons of admitted calls',
+      'End reasons of calls that ended',
       'Violations by kind',
       'Policy versions',
       'Recent calls',
