@@ -1,0 +1,439 @@
+import { fitGrowth, type GrowthFit } from './growth-fit.js';
+import type { LeakThresholds } from './soak-options.js';
+import type { CallRecord, SampleRecord, SoakRecord, StartRecord } from './soak-record.js';
+
+/** The kinds of leak the report names. */
+export type LeakKind =
+  | 'memory leak'
+  | 'buffer leak'
+  | 'session leak'
+  | 'handle leak'
+  | 'worker leak';
+
+/** How bad a finding is; `inconclusive` and `ok` are reported but judge nothing. */
+export type Severity = 'fail' | 'warn' | 'suspect' | 'inconclusive' | 'ok';
+
+/** The verdict of a run. */
+export type Verdict = 'pass' | 'warn' | 'fail';
+
+/** A memory series after warm-up, fitted against time and against calls ended. */
+export interface MemoryTrend {
+  /** `<thread> <field>`, e.g. `main heapUsed`, or `process rss`. */
+  series: string;
+  kind: LeakKind;
+  severity: Severity;
+  samples: number;
+  /** The span fitted, in hours. */
+  spanHours: number;
+  /** MB per hour with its 95 % interval; undefined when too few samples. */
+  mbPerHour: number | undefined;
+  mbPerHourLow: number | undefined;
+  mbPerHourHigh: number | undefined;
+  /** Fitted growth over the span, in MB, with its interval. */
+  growthMb: number | undefined;
+  growthMbLow: number | undefined;
+  growthMbHigh: number | undefined;
+  /** KB retained per call ended, with its interval (memory against calls ended). */
+  kbPerCall: number | undefined;
+  kbPerCallLow: number | undefined;
+  kbPerCallHigh: number | undefined;
+  /** Rest to rest change (end of warm-up to end), in MB, when both rests exist. */
+  restDeltaMb: number | undefined;
+}
+
+/** A count compared between the rest at the end of warm-up and the rest at the end. */
+export interface CountCheck {
+  name: string;
+  kind: LeakKind;
+  severity: Severity;
+  atWarmup: number | undefined;
+  atEnd: number | undefined;
+  /** What the count may be at the end. */
+  allowed: string;
+  /** The count against calls ended during the soak: gained per call, with its interval. */
+  perCall: number | undefined;
+  perCallLow: number | undefined;
+  perCallHigh: number | undefined;
+  detail?: string;
+}
+
+/** A named suspect: one line of the verdict. */
+export interface Suspect {
+  kind: LeakKind | 'failed calls';
+  severity: Exclude<Severity, 'ok' | 'inconclusive'>;
+  what: string;
+  evidence: string;
+}
+
+/** Everything the report says, as data. */
+export interface LeakAnalysis {
+  verdict: Verdict;
+  suspects: Suspect[];
+  memory: MemoryTrend[];
+  counts: CountCheck[];
+  calls: { started: number; ended: number; failed: number; failedPercent: number };
+  run: {
+    start: StartRecord | undefined;
+    samples: number;
+    soakSamples: number;
+    soakHours: number;
+    finished: boolean;
+    aborted: string | undefined;
+    restAtWarmup: boolean;
+    restAtEnd: boolean;
+  };
+  thresholds: LeakThresholds;
+  notes: string[];
+}
+
+const MB = 1024 * 1024;
+
+/** The memory fields fitted per thread, and the leak each would be. */
+const THREAD_FIELDS: readonly [keyof MemFields, LeakKind][] = [
+  ['heapUsed', 'memory leak'],
+  ['arrayBuffers', 'buffer leak'],
+  ['external', 'buffer leak'],
+];
+
+interface MemFields {
+  heapUsed: number;
+  arrayBuffers: number;
+  external: number;
+}
+
+/** Judges a run from its records. */
+export function analyseRun(
+  records: readonly SoakRecord[],
+  thresholds: LeakThresholds,
+): LeakAnalysis {
+  const samples = records.filter((r): r is SampleRecord => r.kind === 'sample');
+  const start = records.find((r): r is StartRecord => r.kind === 'start');
+  const end = records.find((r) => r.kind === 'end');
+  const callRecords = records.filter((r): r is CallRecord => r.kind === 'call');
+  const soak = samples.filter((s) => s.phase === 'soak' && !s.rest);
+  const restWarmup = samples.find((s) => s.rest && s.phase === 'warmup');
+  const restEnd = [...samples].reverse().find((s) => s.rest && s.phase === 'drain');
+  const notes: string[] = [];
+
+  const memory: MemoryTrend[] = [];
+  const threads = new Set<string>();
+  for (const s of soak) for (const t of s.threads) threads.add(t.thread);
+  for (const thread of [...threads].sort(threadOrder)) {
+    for (const [field, kind] of THREAD_FIELDS) {
+      memory.push(
+        memoryTrend(
+          `${thread} ${field}`,
+          kind,
+          soak,
+          thresholds,
+          (s) => {
+            const t = s.threads.find((x) => x.thread === thread);
+            return t === undefined ? undefined : t[field];
+          },
+          restWarmup,
+          restEnd,
+        ),
+      );
+    }
+  }
+  memory.push(
+    memoryTrend(
+      'process rss',
+      'memory leak',
+      soak,
+      thresholds,
+      (s) => s.threads[0]?.rss,
+      restWarmup,
+      restEnd,
+    ),
+  );
+
+  const counts = countChecks(soak, restWarmup, restEnd, thresholds, start);
+
+  const lastSample = samples.at(-1);
+  const callsStarted = lastSample?.callsStarted ?? 0;
+  const ended = callRecords.length > 0 ? callRecords.length : (lastSample?.callsEnded ?? 0);
+  const failed =
+    callRecords.length > 0
+      ? callRecords.filter((c) => !c.ok).length
+      : (lastSample?.callsFailed ?? 0);
+  const failedPercent = ended === 0 ? 0 : (100 * failed) / ended;
+
+  const suspects: Suspect[] = [];
+  if (ended === 0) {
+    suspects.push({
+      kind: 'failed calls',
+      severity: 'fail',
+      what: 'no call completed',
+      evidence: `${callsStarted} calls started, none ended`,
+    });
+  } else if (failedPercent > thresholds.maxFailedPercent) {
+    suspects.push({
+      kind: 'failed calls',
+      severity: 'fail',
+      what: `${failedPercent.toFixed(1)} % of calls failed`,
+      evidence: `${failed} of ${ended} calls failed (limit ${thresholds.maxFailedPercent} %): ${failureReasons(callRecords)}`,
+    });
+  }
+  for (const m of memory) {
+    if (m.severity === 'ok' || m.severity === 'inconclusive') continue;
+    suspects.push({
+      kind: m.kind,
+      severity: m.severity,
+      what: m.series,
+      evidence:
+        `${fmt(m.mbPerHour)} MB/hour (95 % ${fmt(m.mbPerHourLow)} to ${fmt(m.mbPerHourHigh)}), ` +
+        `${fmt(m.growthMb)} MB over ${fmt((m.spanHours ?? 0) * 60)} min, ` +
+        `${fmt(m.kbPerCall)} KB per call (95 % ${fmt(m.kbPerCallLow)} to ${fmt(m.kbPerCallHigh)})`,
+    });
+  }
+  for (const c of counts) {
+    if (c.severity === 'ok' || c.severity === 'inconclusive') continue;
+    suspects.push({
+      kind: c.kind,
+      severity: c.severity,
+      what: c.name,
+      evidence:
+        `${c.atWarmup ?? '?'} at rest after warm-up, ${c.atEnd ?? '?'} at rest at the end ` +
+        `(allowed ${c.allowed}); ${fmt(c.perCall, 3)} per call ended` +
+        (c.detail === undefined ? '' : `; ${c.detail}`),
+    });
+  }
+
+  const soakHours =
+    soak.length > 1 ? ((soak.at(-1) as SampleRecord).at - (soak[0] as SampleRecord).at) / 3.6e6 : 0;
+  if (soakHours < 1) {
+    notes.push(
+      `Growth was measured over ${fmt(soakHours * 60)} min after warm-up. MB/hour figures are ` +
+        'extrapolated from that span; their 95 % intervals say how far they can be trusted, and a ' +
+        'short run leaves them wide. Only a rate whose whole interval lies above the limit is named.',
+    );
+  }
+  if (restWarmup === undefined)
+    notes.push('No rest sample at the end of warm-up: counts are compared with zero.');
+  if (restEnd === undefined) {
+    notes.push(
+      'No rest sample at the end (the run was stopped early or killed): counts were not checked at rest.',
+    );
+  }
+  const aborted = end !== undefined && 'aborted' in end ? end.aborted : undefined;
+  if (end === undefined)
+    notes.push(
+      'The run has no end record: it was killed or crashed; this report is made from the samples written until then.',
+    );
+  if (aborted !== undefined) notes.push(`The run stopped early: ${aborted}.`);
+  if (soak.length < 3)
+    notes.push(`Only ${soak.length} samples after warm-up: too few to fit growth.`);
+
+  const order: Record<Suspect['severity'], number> = { fail: 0, warn: 1, suspect: 2 };
+  suspects.sort((a, b) => order[a.severity] - order[b.severity]);
+  const verdict: Verdict = suspects.some((s) => s.severity === 'fail')
+    ? 'fail'
+    : suspects.length > 0
+      ? 'warn'
+      : 'pass';
+
+  return {
+    verdict,
+    suspects,
+    memory,
+    counts,
+    calls: { started: callsStarted, ended, failed, failedPercent },
+    run: {
+      start,
+      samples: samples.length,
+      soakSamples: soak.length,
+      soakHours,
+      finished: end !== undefined,
+      aborted,
+      restAtWarmup: restWarmup !== undefined,
+      restAtEnd: restEnd !== undefined,
+    },
+    thresholds,
+    notes,
+  };
+}
+
+function memoryTrend(
+  series: string,
+  kind: LeakKind,
+  soak: readonly SampleRecord[],
+  t: LeakThresholds,
+  read: (s: SampleRecord) => number | undefined,
+  restWarmup: SampleRecord | undefined,
+  restEnd: SampleRecord | undefined,
+): MemoryTrend {
+  const hours: number[] = [];
+  const calls: number[] = [];
+  const mb: number[] = [];
+  const origin = soak[0]?.at ?? 0;
+  for (const s of soak) {
+    const v = read(s);
+    if (v === undefined) continue;
+    hours.push((s.at - origin) / 3.6e6);
+    calls.push(s.callsEnded);
+    mb.push(v / MB);
+  }
+  const byTime = fitGrowth(hours, mb);
+  const byCall = fitGrowth(calls, mb);
+  const before = restWarmup === undefined ? undefined : read(restWarmup);
+  const after = restEnd === undefined ? undefined : read(restEnd);
+  const span = byTime?.xSpan ?? 0;
+  return {
+    series,
+    kind,
+    severity: severityOf(byTime, t),
+    samples: mb.length,
+    spanHours: span,
+    mbPerHour: byTime?.slope,
+    mbPerHourLow: finite(byTime?.slopeLow),
+    mbPerHourHigh: finite(byTime?.slopeHigh),
+    growthMb: byTime === undefined ? undefined : byTime.slope * span,
+    growthMbLow: byTime === undefined ? undefined : finite(byTime.slopeLow * span),
+    growthMbHigh: byTime === undefined ? undefined : finite(byTime.slopeHigh * span),
+    kbPerCall: byCall === undefined ? undefined : byCall.slope * 1024,
+    kbPerCallLow: byCall === undefined ? undefined : finite(byCall.slopeLow * 1024),
+    kbPerCallHigh: byCall === undefined ? undefined : finite(byCall.slopeHigh * 1024),
+    restDeltaMb: before === undefined || after === undefined ? undefined : (after - before) / MB,
+  };
+}
+
+/** Severity of a memory fit: limits on the growth measured, a suspect on the rate's interval. */
+function severityOf(fit: GrowthFit | undefined, t: LeakThresholds): Severity {
+  if (fit === undefined) return 'ok';
+  const growth = fit.slope * fit.xSpan;
+  const certain = fit.slopeLow > 0;
+  if (certain && growth > t.failMb) return 'fail';
+  if (certain && growth > t.warnMb) return 'warn';
+  if (fit.slopeLow > t.suspectMbPerHour) return 'suspect';
+  if (fit.slope > t.suspectMbPerHour) return 'inconclusive';
+  return 'ok';
+}
+
+function countChecks(
+  soak: readonly SampleRecord[],
+  restWarmup: SampleRecord | undefined,
+  restEnd: SampleRecord | undefined,
+  t: LeakThresholds,
+  start: StartRecord | undefined,
+): CountCheck[] {
+  const checks: CountCheck[] = [];
+  const exact = (
+    name: string,
+    kind: LeakKind,
+    read: (s: SampleRecord) => number,
+    allowedAtEnd: (atWarmup: number) => number,
+    allowed: (atWarmup: number) => string,
+    detail?: (warm: SampleRecord | undefined, end: SampleRecord) => string | undefined,
+  ): void => {
+    const atWarmup = restWarmup === undefined ? undefined : read(restWarmup);
+    const atEnd = restEnd === undefined ? undefined : read(restEnd);
+    const fit = fitGrowth(
+      soak.map((s) => s.callsEnded),
+      soak.map(read),
+    );
+    const limit = allowedAtEnd(atWarmup ?? 0);
+    const severity: Severity = atEnd === undefined ? 'inconclusive' : atEnd > limit ? 'fail' : 'ok';
+    checks.push({
+      name,
+      kind,
+      severity,
+      atWarmup,
+      atEnd,
+      allowed: allowed(atWarmup ?? 0),
+      perCall: fit?.slope,
+      perCallLow: finite(fit?.slopeLow),
+      perCallHigh: finite(fit?.slopeHigh),
+      detail:
+        restEnd === undefined || detail === undefined ? undefined : detail(restWarmup, restEnd),
+    });
+  };
+  const zero = (): number => 0;
+  const none = (): string => '0';
+  const tol = (w: number): number => w + t.handleTolerance;
+  const tolText = (w: number): string => `at most ${w + t.handleTolerance}`;
+
+  exact('live calls', 'session leak', (s) => s.resources.liveCalls, zero, none);
+  exact('slots in use', 'session leak', (s) => s.resources.slotsUsed, zero, none);
+  exact('reservations', 'session leak', (s) => s.resources.reservations, zero, none);
+  exact('media calls on the loops', 'session leak', (s) => s.resources.mediaCalls, zero, none);
+  exact('open peer connections', 'handle leak', (s) => s.resources.peerConnections, zero, none);
+  exact('agent sockets', 'handle leak', (s) => s.resources.agentSockets, zero, none);
+  exact(
+    'main-thread active handles',
+    'handle leak',
+    (s) => s.threads.find((x) => x.thread === 'main')?.activeHandles ?? 0,
+    tol,
+    tolText,
+    (warm, end) => handleKindDelta(warm, end),
+  );
+  const workers = new Set<string>();
+  for (const s of [restWarmup, restEnd]) {
+    for (const x of s?.threads ?? []) if (x.thread !== 'main') workers.add(x.thread);
+  }
+  for (const thread of [...workers].sort(threadOrder)) {
+    exact(
+      `${thread} active handles`,
+      'handle leak',
+      (s) => s.threads.find((x) => x.thread === thread)?.activeHandles ?? 0,
+      tol,
+      tolText,
+    );
+  }
+  exact('open file descriptors', 'handle leak', (s) => s.resources.fds, tol, tolText);
+  const configured = start?.options.mediaWorkers;
+  exact(
+    'worker threads',
+    'worker leak',
+    (s) => s.resources.workerThreads,
+    (w) => configured ?? w,
+    (w) => `${configured ?? w}`,
+  );
+  exact(
+    'media loops',
+    'worker leak',
+    (s) => s.resources.mediaLoops,
+    (w) => configured ?? w,
+    (w) => `${configured ?? w}`,
+  );
+  exact('OS threads', 'worker leak', (s) => s.resources.osThreads, tol, tolText);
+  return checks;
+}
+
+/** Which kinds of main-thread handle changed between the two rests. */
+function handleKindDelta(warm: SampleRecord | undefined, end: SampleRecord): string | undefined {
+  const before = warm?.resources.mainHandlesByKind ?? {};
+  const after = end.resources.mainHandlesByKind;
+  const changes: string[] = [];
+  for (const kind of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const d = (after[kind] ?? 0) - (before[kind] ?? 0);
+    if (d !== 0) changes.push(`${kind} ${d > 0 ? '+' : ''}${d}`);
+  }
+  return changes.length === 0 ? undefined : `by kind: ${changes.join(', ')}`;
+}
+
+function failureReasons(calls: readonly CallRecord[]): string {
+  const byReason = new Map<string, number>();
+  for (const c of calls) if (!c.ok) byReason.set(c.reason, (byReason.get(c.reason) ?? 0) + 1);
+  return [...byReason].map(([r, n]) => `${r} ×${n}`).join(', ');
+}
+
+/** `main` first, then workers by loop number. */
+export function threadOrder(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === 'main') return -1;
+  if (b === 'main') return 1;
+  const na = Number(a.split('-')[1]);
+  const nb = Number(b.split('-')[1]);
+  return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : a.localeCompare(b);
+}
+
+function finite(value: number | undefined): number | undefined {
+  return value === undefined || !Number.isFinite(value) ? undefined : value;
+}
+
+/** A figure for the report; `?` when unknown. */
+export function fmt(value: number | undefined, digits = 2): string {
+  if (value === undefined || !Number.isFinite(value)) return '?';
+  return value.toFixed(digits);
+}
