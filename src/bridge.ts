@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import type { Logger } from 'pino';
 
+import { AdminServer } from './admin/admin-server.js';
 import { AuditStore } from './audit/audit-store.js';
 import { CallHost } from './calls/call-host.js';
 import { createPolicyCore, type PolicyCore } from './calls/policy-core.js';
@@ -17,6 +18,7 @@ import { MatrixHttp } from './matrix/matrix-http.js';
 import { SyncTokenStore } from './matrix/sync-token-store.js';
 import { HomeserverTurnServers } from './matrix/turn-servers.js';
 import { CallSignaling } from './matrix/voip/call-signaling.js';
+import { BridgeMetrics } from './telemetry/metrics.js';
 import type { SecurityLog } from './telemetry/security-log.js';
 
 /** A running bridge and how to stop it. */
@@ -26,6 +28,11 @@ export interface RunningBridge {
   core: PolicyCore;
   host: CallHost;
   engine: MediaEngine;
+  metrics: BridgeMetrics;
+  /** The admin HTTP server, when `admin.enabled`. */
+  admin: AdminServer | undefined;
+  /** Why the bridge cannot take calls now; empty when it can. */
+  notReady(): string[];
   /** Stops taking calls, ends every live call with `shutdown`, and closes everything. */
   stop(): Promise<void>;
 }
@@ -119,6 +126,23 @@ export async function startBridge(
   matrix.start();
 
   let stopping: Promise<void> | undefined;
+  const notReady = (): string[] => {
+    const reasons: string[] = [];
+    if (stopping !== undefined) reasons.push('stopping');
+    if (!matrix.syncing) reasons.push('matrix_sync_not_healthy');
+    if (engine.loops === 0) reasons.push('no_media_loops');
+    if (core.gate.pendingAuditRecords > 0) reasons.push('audit_records_pending');
+    return reasons;
+  };
+  const metrics = new BridgeMetrics({
+    gate: core.gate,
+    sessions: core.sessions,
+    log: logs.security,
+    policy: () => core.enforcer.policy,
+    engine,
+  });
+  let admin: AdminServer | undefined;
+
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await matrix.stop();
@@ -127,10 +151,35 @@ export async function startBridge(
       stopEnforcement();
       turn?.stop();
       await crypto.close();
+      await admin?.close();
+      metrics.close();
       audit.close();
       http.close();
     })();
     return stopping;
   };
-  return { userId, deviceId, core, host, engine, stop };
+
+  const { admin: adminConfig } = config;
+  if (adminConfig.enabled) {
+    try {
+      admin = await AdminServer.start({
+        bindAddress: adminConfig.bind_address,
+        port: adminConfig.port,
+        token: adminConfig.token,
+        metrics,
+        gate: core.gate,
+        sessions: core.sessions,
+        audit,
+        clock: systemClock,
+        notReady,
+      });
+    } catch (error) {
+      await stop();
+      throw new Error(
+        `admin server cannot listen on ${adminConfig.bind_address}:${adminConfig.port}: ${String(error)}`,
+      );
+    }
+    logs.bridge.info({ event: 'admin_listening', url: admin.url }, 'admin listening');
+  }
+  return { userId, deviceId, core, host, engine, metrics, admin, notReady, stop };
 }

@@ -6,6 +6,7 @@ import type { CommandIo } from './audit/report-command.js';
 import { startBridge } from './bridge.js';
 import { policyVersion } from './config/policy-version.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import type { Config } from './config/types.js';
 import { SecurityLog } from './telemetry/security-log.js';
 
 /** The longest a shutdown may take before the process gives up waiting and exits 1. */
@@ -18,9 +19,58 @@ hang up every live call, commit every audit record and exit 0. SIGHUP: reload th
 policy from FILE (new calls get it; live calls keep the limits they started with).
 `;
 
+/** What `serve` needs beyond a valid config: where to connect and how to log in. */
+function missingForServe(config: Config): string[] {
+  const { matrix } = config;
+  const problems: string[] = [];
+  if (matrix.homeserver_url === '') {
+    problems.push('matrix.homeserver_url: serve needs a homeserver');
+  }
+  if (matrix.user_id === '') problems.push('matrix.user_id: serve needs the bot account');
+  if (matrix.access_token === '' && matrix.password === '') {
+    problems.push(
+      'matrix.access_token: serve needs an access token or a password ' +
+        '(matrix.access_token[_file], matrix.password[_file], VOICEBRIDGE_ACCESS_TOKEN or VOICEBRIDGE_PASSWORD)',
+    );
+  }
+  return problems;
+}
+
+/** Settings that turn a protection off: allowed, but said out loud at every start. */
+function weakenedPolicy(config: Config): Array<{ key: string; message: string }> {
+  const { voice } = config;
+  const warnings: Array<{ key: string; message: string }> = [];
+  if (!voice.require_e2ee) {
+    warnings.push({
+      key: 'voice.require_e2ee',
+      message: 'calls in unencrypted rooms are answered',
+    });
+  }
+  if (!voice.require_signaling_tls) {
+    warnings.push({
+      key: 'voice.require_signaling_tls',
+      message: 'signaling and agent connections may be plaintext',
+    });
+  }
+  if (!voice.hard_stop) {
+    warnings.push({
+      key: 'voice.hard_stop',
+      message: 'calls run past their token and duration budgets',
+    });
+  }
+  if (!voice.ttl.hard_stop) {
+    warnings.push({ key: 'voice.ttl.hard_stop', message: 'calls run past their session TTLs' });
+  }
+  if (voice.rate_limit_calls === 0) {
+    warnings.push({ key: 'voice.rate_limit_calls', message: 'no per-user rate limit' });
+  }
+  return warnings;
+}
+
 /**
  * `voicebridge serve`: resolves with the exit code once the bridge has stopped: 0 after a
- * clean shutdown, 1 when the shutdown overran its limit, 2 for a bad command line or config.
+ * clean shutdown, 1 when the bridge could not start or the shutdown overran its limit, 2 for a
+ * bad command line or config.
  */
 export async function serve(args: string[], io: CommandIo): Promise<number> {
   let file: string | undefined;
@@ -53,14 +103,28 @@ export async function serve(args: string[], io: CommandIo): Promise<number> {
     io.stderr(`${error.message}\n${error.problems.length} error(s): not starting\n`);
     return 2;
   }
-  if (config.matrix.homeserver_url === '') {
-    io.stderr(`${file}: matrix.homeserver_url: serve needs a homeserver: not starting\n`);
+  const missing = missingForServe(config);
+  if (missing.length > 0) {
+    for (const problem of missing) io.stderr(`${file}: ${problem}\n`);
+    io.stderr(`${missing.length} error(s): not starting\n`);
     return 2;
   }
 
   const log = pino({ level: config.log.level, base: { component: 'bridge' } });
+  for (const warning of weakenedPolicy(config)) {
+    log.warn({ event: 'config_warning', ...warning }, 'policy weakened');
+  }
   const security = SecurityLog.create(config.log.level);
-  const running = await startBridge(config, { security, bridge: log });
+  let running;
+  try {
+    running = await startBridge(config, { security, bridge: log });
+  } catch (error) {
+    log.error({ event: 'bridge_start_failed', error: String(error) }, 'not starting');
+    io.stderr(
+      `voicebridge serve: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
   log.info(
     { event: 'bridge_ready', user_id: running.userId, policy_version: policyVersion(config.voice) },
     'bridge ready',

@@ -54,6 +54,17 @@ describe('the bridge started from its config', () => {
         call_id: 'config-call',
         'org.voicebridge.reason': 'e2ee_required',
       });
+
+      // The admin server, on its own loopback port, shows the refusal.
+      const admin = running.admin?.url ?? '';
+      expect(admin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      await until(async () => (await fetch(`${admin}/readyz`)).status === 200, 'ready');
+      const metrics = await (await fetch(`${admin}/metrics`)).text();
+      expect(metrics).toContain('voicebridge_calls_denied_total{reason="e2ee_required"} 1');
+      expect(await (await fetch(`${admin}/api/calls/config-call`)).json()).toMatchObject({
+        state: 'denied',
+        call: { end_reason: 'e2ee_required', caller: alice.userId },
+      });
     } finally {
       await seen.stop();
       caller.close();

@@ -117,4 +117,32 @@ describe('voicebridge serve', () => {
     expect(bridge.output()).toContain('voice.max_concurrent_calls');
     expect(bridge.output()).toContain('not starting');
   });
+
+  it('refuses to start without a bot account or a way to log in, naming each key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
+    const configFile = join(dir, 'no-login.toml');
+    writeFileSync(configFile, '[matrix]\nhomeserver_url = "https://127.0.0.1:1"\n');
+    const bridge = serveProcess(configFile);
+    expect(await bridge.exited).toBe(2);
+    expect(bridge.output()).toContain('matrix.user_id: serve needs the bot account');
+    expect(bridge.output()).toContain(
+      'matrix.access_token: serve needs an access token or a password',
+    );
+    expect(bridge.output()).toContain('2 error(s): not starting');
+  });
+
+  it('exits 1 with the reason when the homeserver cannot be reached', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
+    const configFile = join(dir, 'unreachable.toml');
+    writeFileSync(
+      configFile,
+      '[matrix]\nhomeserver_url = "https://127.0.0.1:1"\nuser_id = "@bot:example.org"\n' +
+        `access_token = "syt_test"\nstore_dir = "${join(dir, 'store')}"\n` +
+        `[audit]\npath = "${join(dir, 'audit.db')}"\n[admin]\nport = 0\n`,
+    );
+    const bridge = serveProcess(configFile);
+    expect(await bridge.exited).toBe(1);
+    expect(bridge.output()).toContain('voicebridge serve: cannot start:');
+    expect(bridge.output()).not.toContain('syt_test');
+  });
 });

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS audit_records (
 CREATE INDEX IF NOT EXISTS audit_records_start ON audit_records (start);
 CREATE INDEX IF NOT EXISTS audit_records_end ON audit_records ("end");
 CREATE INDEX IF NOT EXISTS audit_records_state ON audit_records (state, end_reason);
+CREATE INDEX IF NOT EXISTS audit_records_call_id ON audit_records (call_id);
 CREATE TABLE IF NOT EXISTS audit_meta (
   id             INTEGER PRIMARY KEY CHECK (id = 1),
   schema_version INTEGER NOT NULL,

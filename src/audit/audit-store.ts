@@ -162,6 +162,14 @@ export class AuditStore {
     return rows.map((row) => this.#record(row));
   }
 
+  /** The records of one call id, latest first (a caller may reuse an id after its call ended). */
+  ofCall(callId: string, limit = 10): StoredAuditRecord[] {
+    const rows = this.#open()
+      .prepare('SELECT * FROM audit_records WHERE call_id = @callId ORDER BY seq DESC LIMIT @limit')
+      .all({ callId, limit: limitOption(limit) }) as AuditRow[];
+    return rows.map((row) => this.#record(row));
+  }
+
   /** Every record of a call that ended at or after `ms`, in chain order. */
   since(ms: number): StoredAuditRecord[] {
     return this.find({ since: ms });

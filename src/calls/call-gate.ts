@@ -29,6 +29,9 @@ export interface CallEnd {
   state?: CallState;
 }
 
+/** Told of every call's record as the call is refused or ends, committed or not. */
+export type CallRecordListener = (record: AuditRecord) => void;
+
 /** Told when an audit record could not be committed (it stays queued for a retry). */
 export type AuditFailureListener = (record: AuditRecord, error: unknown) => void;
 
@@ -52,6 +55,8 @@ export class CallGate {
   readonly #rejected: AuditRecord[] = [];
   /** Who hears of a failed commit. */
   #onAuditFailure: AuditFailureListener = () => {};
+  /** Who hears of every record (metrics). */
+  readonly #recordListeners = new Set<CallRecordListener>();
 
   constructor(options: {
     enforcer: SecurityEnforcer;
@@ -75,6 +80,17 @@ export class CallGate {
   /** Audit records waiting for a retry because the store refused them. */
   get pendingAuditRecords(): number {
     return this.#pending.length;
+  }
+
+  /** Adds a listener for every call's record; returns its removal. */
+  onRecord(listener: CallRecordListener): () => void {
+    this.#recordListeners.add(listener);
+    return () => this.#recordListeners.delete(listener);
+  }
+
+  /** The live session of `callId`, if any. */
+  liveCall(callId: string): CallSession | undefined {
+    return this.#live.get(callId);
   }
 
   /** Sets who hears of a failed audit commit. */
@@ -216,6 +232,13 @@ export class CallGate {
   #commit(record: AuditRecord): boolean {
     this.#pending.push(record);
     this.flush();
+    for (const listener of this.#recordListeners) {
+      try {
+        listener(record);
+      } catch {
+        // A listener (metrics) must not stop the call's release or the next listener.
+      }
+    }
     return !this.#pending.includes(record);
   }
 }

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 
 import { formatDuration, parseDuration } from './duration.js';
+import { isLoopbackAddress } from './loopback.js';
 import { isUserId } from './matrix-id.js';
 import { SCHEMA, checkListItem, isField, type FieldSpec, type SectionSpec } from './schema.js';
 import type { Config } from './types.js';
@@ -248,7 +249,7 @@ function readSecret(
 }
 
 function checkAcrossKeys(config: Config, problems: ConfigProblem[]): void {
-  const { voice, matrix, media, agent, audit } = config;
+  const { voice, matrix, media, agent, audit, admin } = config;
   if (matrix.user_id !== '' && !isUserId(matrix.user_id)) {
     problems.push({
       key: 'matrix.user_id',
@@ -259,6 +260,17 @@ function checkAcrossKeys(config: Config, problems: ConfigProblem[]): void {
     problems.push({
       key: 'media.bind_address',
       message: `expected an IP address, got ${show(media.bind_address)}`,
+    });
+  }
+  if (isIP(admin.bind_address) === 0) {
+    problems.push({
+      key: 'admin.bind_address',
+      message: `expected an IP address, got ${show(admin.bind_address)}`,
+    });
+  } else if (admin.enabled && admin.token === '' && !isLoopbackAddress(admin.bind_address)) {
+    problems.push({
+      key: 'admin.token',
+      message: `is required when admin.bind_address (${show(admin.bind_address)}) is not loopback`,
     });
   }
   for (const key of ['matrix.ca_file', 'agent.ca_file'] as const) {

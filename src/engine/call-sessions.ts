@@ -11,6 +11,9 @@ import { LIMIT, checkSlot } from './limit-check.js';
 import { F64, HARD_BUDGET, HARD_TTL, I32, SlotTable, type SlotLimits } from './slot-table.js';
 import { stopReasonCode, stopReasonOf, type StopReason } from './stop-reason.js';
 
+/** Told when a session closes, while its slot (and its final counters) can still be read. */
+export type CloseListener = (session: CallSession) => void;
+
 /** Told when a call must end: a hard limit was reached, or someone asked it to stop. */
 export type StopListener = (session: CallSession, reason: StopReason) => void;
 
@@ -26,6 +29,8 @@ export class CallSessions {
   readonly #byIndex = new Map<number, CallSession>();
   /** Who hears that a call must stop. */
   readonly #stopListeners = new Set<StopListener>();
+  /** Who hears that a session closes. */
+  readonly #closeListeners = new Set<CloseListener>();
   readonly #clock: Clock;
   readonly #log: SecurityLog;
 
@@ -51,6 +56,12 @@ export class CallSessions {
     return () => this.#stopListeners.delete(listener);
   }
 
+  /** Adds a close listener; returns a function that removes it. */
+  onClose(listener: CloseListener): () => void {
+    this.#closeListeners.add(listener);
+    return () => this.#closeListeners.delete(listener);
+  }
+
   /** Opens a session for an admitted call on a free slot. */
   open(reservation: Reservation, limits: SlotLimits): CallSession {
     const handle = this.slots.claim(limits);
@@ -68,6 +79,13 @@ export class CallSessions {
   close(session: CallSession): boolean {
     if (!this.slots.isLive(session.handle)) return false;
     this.#report(session, this.#clock());
+    for (const listener of this.#closeListeners) {
+      try {
+        listener(session);
+      } catch {
+        // A listener (metrics) must not keep the slot from being freed.
+      }
+    }
     this.#byIndex.delete(session.handle.index);
     return this.slots.release(session.handle);
   }

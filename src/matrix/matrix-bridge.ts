@@ -76,6 +76,11 @@ export class MatrixBridge {
     this.#sync.start();
   }
 
+  /** True while syncing works: a batch handled and the latest request answered. */
+  get syncing(): boolean {
+    return this.#sync.healthy;
+  }
+
   /** Stops syncing. */
   stop(): Promise<void> {
     return this.#sync.stop();

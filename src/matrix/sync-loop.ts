@@ -47,9 +47,18 @@ export class SyncLoop {
   #wake = new AbortController();
   /** Resolves when the loop has stopped. */
   #stopped: Promise<void> = Promise.resolve();
+  /** Sync requests that failed since the last one that worked. */
+  #failures = 0;
+  /** Whether a batch has been handled since the loop started. */
+  #synced = false;
 
   constructor(options: SyncLoopOptions) {
     this.#options = options;
+  }
+
+  /** True once a batch has been handled and the latest sync request did not fail. */
+  get healthy(): boolean {
+    return this.#running && this.#synced && this.#failures === 0;
   }
 
   /** Starts syncing from the saved position. */
@@ -72,7 +81,6 @@ export class SyncLoop {
     const timeoutMs = this.#options.timeoutMs ?? 30_000;
     let filter: string | undefined;
     let since = tokens.load();
-    let failures = 0;
 
     while (this.#running) {
       try {
@@ -89,12 +97,13 @@ export class SyncLoop {
         await onBatch(sync);
         tokens.save(sync.next_batch);
         since = sync.next_batch;
-        failures = 0;
+        this.#failures = 0;
+        this.#synced = true;
       } catch (error) {
         if (!this.#running) break;
-        failures += 1;
+        this.#failures += 1;
         const backoff =
-          Math.min(60_000, 500 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2);
+          Math.min(60_000, 500 * 2 ** Math.min(this.#failures, 7)) * (0.5 + Math.random() / 2);
         const wait =
           error instanceof MatrixError
             ? Math.max(backoff, error.details.retryAfterMs ?? 0)

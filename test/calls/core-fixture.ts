@@ -14,5 +14,5 @@ export function coreWith(changes: Partial<VoiceConfig> = {}) {
     audit,
     callee: '@bridge:example.org',
   });
-  return { ...core, clock, events, audit };
+  return { ...core, clock, events, audit, log };
 }

@@ -292,6 +292,18 @@ describe('settings checked against each other and the machine', () => {
     ]);
   });
 
+  it('refuses an admin address that is not an IP, and one away from loopback without a token', () => {
+    expect(problemsOf('[admin]\nbind_address = "localhost"')).toEqual([
+      'admin.bind_address: expected an IP address, got "localhost"',
+    ]);
+    expect(problemsOf('[admin]\nbind_address = "0.0.0.0"')).toEqual([
+      'admin.token: is required when admin.bind_address ("0.0.0.0") is not loopback',
+    ]);
+    expect(problemsOf('[admin]\nbind_address = "::"\ntoken = "t0ken"')).toEqual([]);
+    expect(problemsOf('[admin]\nbind_address = "::1"')).toEqual([]);
+    expect(problemsOf('[admin]\nbind_address = "10.0.0.5"\nenabled = false')).toEqual([]);
+  });
+
   it('refuses a secret given both inline and as a file', () => {
     expect(problemsOf('[matrix]\naccess_token = "syt_x"\naccess_token_file = "t"')).toEqual([
       'matrix.access_token_file: is set as well as the secret itself: keep one',

@@ -2,20 +2,14 @@ import type { CallSession } from '../../src/engine/call-session.js';
 import { MediaEngine } from '../../src/engine/media-engine.js';
 import type { MediaLeg, RtpSender } from '../../src/engine/media-leg.js';
 import { auditStateOf } from '../../src/engine/stop-reason.js';
-import { createOpusCodec, type OpusCodec } from '../../workers/codec/opus-codec.js';
+import { SineSource } from '../../src/synthetic/sine-source.js';
+import { createOpusCodec } from '../../workers/codec/opus-codec.js';
 import type { AgentSpec } from '../../workers/media/media-messages.js';
-import { rtpPayloadOffset, writeRtpHeader } from '../../workers/media/rtp.js';
+import { rtpPayloadOffset } from '../../workers/media/rtp.js';
 import { coreWith } from '../calls/core-fixture.js';
 import { callFrom } from '../policy/helpers.js';
 
-/** A 20 ms frame of a sine wave at `hz`, amplitude `amplitude` of full scale, from sample `at`. */
-export function sineFrame(at: number, hz = 440, amplitude = 0.3): Int16Array {
-  const frame = new Int16Array(960);
-  for (let i = 0; i < frame.length; i++) {
-    frame[i] = Math.round(Math.sin((2 * Math.PI * hz * (at + i)) / 48_000) * amplitude * 32767);
-  }
-  return frame;
-}
+export { sineFrame } from '../../src/synthetic/sine-source.js';
 
 /** RMS of a frame as a share of full scale. */
 export function rms(frame: Int16Array): number {
@@ -26,29 +20,20 @@ export function rms(frame: Int16Array): number {
 
 /** Makes the RTP packets a caller would send: Opus frames of a sine, in sequence. */
 export class SineCaller {
-  readonly #codec: OpusCodec = createOpusCodec();
-  #sequence = 65_530;
-  #samples = 0;
+  readonly #source: SineSource;
 
-  constructor(
-    readonly payloadType = 111,
-    readonly ssrc = 0x1234_5678,
-  ) {}
+  constructor(payloadType = 111, ssrc = 0x1234_5678) {
+    // Sequence numbers wrap past 65535 early on purpose.
+    this.#source = new SineSource({ payloadType, ssrc, firstSequence: 65_530 });
+  }
 
-  /** The next packet (sequence numbers wrap past 65535 early on purpose). */
+  /** The next packet. */
   next(): Buffer {
-    const payload = this.#codec.encode(sineFrame(this.#samples));
-    const packet = Buffer.alloc(12 + payload.length);
-    writeRtpHeader(packet, this.payloadType, this.#sequence, this.#samples >>> 0, this.ssrc);
-    packet.set(payload, 12);
-    this.#sequence = (this.#sequence + 1) & 0xffff;
-    this.#samples += 960;
-    return packet;
+    return this.#source.next();
   }
 
-  close(): void {
-    this.#codec.close();
-  }
+  /** Kept for the callers' sake: the source holds no codec of its own. */
+  close(): void {}
 }
 
 /** Decodes the Opus RTP packets a caller received and returns the RMS of each frame. */

@@ -15,10 +15,10 @@ import { MatrixClient } from '../../src/matrix/matrix-client.js';
 import { SyncTokenStore } from '../../src/matrix/sync-token-store.js';
 import { CallSignaling } from '../../src/matrix/voip/call-signaling.js';
 import { SecurityLog } from '../../src/telemetry/security-log.js';
-import { MatrixError } from '../../src/matrix/matrix-error.js';
 import { MatrixHttp } from '../../src/matrix/matrix-http.js';
 import type { RawEvent } from '../../src/matrix/sync-response.js';
 import type { DevServer } from '../../src/devserver/index.js';
+import { registerAccount } from '../../src/synthetic/register-account.js';
 
 /** A registered account on the development server, with its own client. */
 export interface Account {
@@ -31,32 +31,8 @@ export interface Account {
 /** Registers `username` (the dummy auth flow real clients use) and returns a logged-in client. */
 export async function register(server: DevServer, username: string): Promise<Account> {
   const http = new MatrixHttp({ baseUrl: server.url, ca: server.caPem });
-  const body = { username, password: `${username}-password` };
-  let session: string | undefined;
-  try {
-    await http.request({
-      method: 'POST',
-      path: '/_matrix/client/v3/register',
-      body,
-      anonymous: true,
-    });
-  } catch (error) {
-    if (!(error instanceof MatrixError)) throw error;
-    session = 'dummy';
-  }
-  const answer = await http.request<Record<string, string>>({
-    method: 'POST',
-    path: '/_matrix/client/v3/register',
-    body: { ...body, auth: { type: 'm.login.dummy', session } },
-    anonymous: true,
-  });
-  http.accessToken = answer.access_token as string;
-  return {
-    userId: answer.user_id as string,
-    deviceId: answer.device_id as string,
-    accessToken: answer.access_token as string,
-    client: new MatrixClient(http),
-  };
+  const session = await registerAccount(http, username, `${username}-password`);
+  return { ...session, client: new MatrixClient(http) };
 }
 
 /** Collects the room timeline events one account sees, through its own sync. */
@@ -213,5 +189,7 @@ store_dir = "${join(dir, 'store')}"
 workers = 1
 [audit]
 path = "${join(dir, 'audit.db')}"
+[admin]
+port = 0
 `;
 }
