@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,7 +15,7 @@ export interface DevServerProcess {
 
 /** Starts the development homeserver in a process of its own and waits until it listens. */
 export async function startDevServerProcess(): Promise<DevServerProcess> {
-  const entry = join(dirname(fileURLToPath(import.meta.url)), 'devserver-process.js');
+  const entry = compiledEntry();
   const child = fork(entry, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const killOnExit = (): void => {
@@ -69,4 +70,15 @@ export async function startDevServerProcess(): Promise<DevServerProcess> {
 
 function kill(child: ChildProcess): void {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** dist/soak/devserver-process.js, found from the package root above this module. */
+function compiledEntry(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the package root of the soak runner');
+    dir = parent;
+  }
+  return join(dir, 'dist', 'soak', 'devserver-process.js');
 }

@@ -60,7 +60,9 @@ export function fitGrowth(xs: readonly number[], ys: readonly number[]): GrowthF
     residuals.push(r);
     sse += r * r;
   }
-  const rho = lagOneAutocorrelation(residuals);
+  // Residuals at rounding level mean an exact line: their pattern says nothing about the data.
+  const exact = Math.sqrt(sse / n) <= 1e-9 * (Math.abs(meanY) + 1);
+  const rho = exact ? 0 : lagOneAutocorrelation(residuals);
   const effectiveN = Math.max(2, Math.min(n, (n * (1 - rho)) / (1 + rho)));
   let stdError = Number.POSITIVE_INFINITY;
   let half = Number.POSITIVE_INFINITY;

@@ -206,7 +206,8 @@ export function analyseRun(
     notes.push(
       `Growth was measured over ${fmt(soakHours * 60)} min after warm-up. MB/hour figures are ` +
         'extrapolated from that span; their 95 % intervals say how far they can be trusted, and a ' +
-        'short run leaves them wide. Only a rate whose whole interval lies above the limit is named.',
+        'short run leaves them wide. Only a rate whose whole interval lies above the limit, and ' +
+        'growth surely above the resolution over the span, is named; the rest is inconclusive.',
     );
   }
   if (restWarmup === undefined)
@@ -298,14 +299,18 @@ function memoryTrend(
   };
 }
 
-/** Severity of a memory fit: limits on the growth measured, a suspect on the rate's interval. */
+/**
+ * Severity of a memory fit: the limits judge the growth measured, the suspect rate judges the
+ * rate's interval; neither names growth whose low end stays under the resolution.
+ */
 function severityOf(fit: GrowthFit | undefined, t: LeakThresholds): Severity {
   if (fit === undefined) return 'ok';
   const growth = fit.slope * fit.xSpan;
-  const certain = fit.slopeLow > 0;
-  if (certain && growth > t.failMb) return 'fail';
-  if (certain && growth > t.warnMb) return 'warn';
-  if (fit.slopeLow > t.suspectMbPerHour) return 'suspect';
+  const surelyGrew = fit.slopeLow * fit.xSpan;
+  const resolved = surelyGrew > t.resolutionMb;
+  if (resolved && growth > t.failMb) return 'fail';
+  if (resolved && growth > t.warnMb) return 'warn';
+  if (resolved && fit.slopeLow > t.suspectMbPerHour) return 'suspect';
   if (fit.slope > t.suspectMbPerHour) return 'inconclusive';
   return 'ok';
 }

@@ -21,6 +21,12 @@ export interface LeakThresholds {
   failMb: number;
   /** A growth rate (95 % interval wholly above it) reported as a suspect below warnMb, MB/hour. */
   suspectMbPerHour: number;
+  /**
+   * Growth smaller than this over the span measured (the low end of its 95 % interval) is not
+   * attributed, in MB: V8 code space and WebAssembly memory grow in steps as a process warms,
+   * and a short run cannot tell such steps from a leak.
+   */
+  resolutionMb: number;
   /** Share of calls that may fail before the run fails, in percent. */
   maxFailedPercent: number;
   /**
@@ -69,6 +75,7 @@ export const SOAK_ENVIRONMENT: readonly [string, string][] = [
   ['LEAK_WARN_MB', 'memory growth after warm-up that warns (default 50)'],
   ['LEAK_FAIL_MB', 'memory growth after warm-up that fails (default 100)'],
   ['LEAK_SUSPECT_MB_PER_HOUR', 'growth rate reported as a suspect below the limits (default 1)'],
+  ['LEAK_RESOLUTION_MB', 'growth over the measured span below which nothing is named (default 1)'],
   ['MAX_FAILED_CALLS_PERCENT', 'share of failed calls that fails the run (default 10)'],
   ['HANDLE_TOLERANCE', 'handles, descriptors or threads a rest may gain before a leak (default 8)'],
 ];
@@ -78,6 +85,7 @@ export const DEFAULT_THRESHOLDS: LeakThresholds = {
   warnMb: 50,
   failMb: 100,
   suspectMbPerHour: 1,
+  resolutionMb: 1,
   maxFailedPercent: 10,
   handleTolerance: 8,
 };
@@ -92,6 +100,7 @@ export function thresholdsFrom(env: Env): LeakThresholds {
     suspectMbPerHour: number(env, 'LEAK_SUSPECT_MB_PER_HOUR', DEFAULT_THRESHOLDS.suspectMbPerHour, {
       min: 0,
     }),
+    resolutionMb: number(env, 'LEAK_RESOLUTION_MB', DEFAULT_THRESHOLDS.resolutionMb, { min: 0 }),
     maxFailedPercent: number(env, 'MAX_FAILED_CALLS_PERCENT', DEFAULT_THRESHOLDS.maxFailedPercent, {
       min: 0,
       max: 100,

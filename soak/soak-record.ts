@@ -47,8 +47,11 @@ export interface ResourceSample {
   mainHandlesByKind: Record<string, number>;
 }
 
-/** The phases of a run. */
-export type SoakPhase = 'warmup' | 'soak' | 'drain';
+/**
+ * The phases of a run: warm-up; the ramp after the rest at its end, while calls come back to
+ * CONCURRENT_CALLS over one rotation; the soak, whose samples are fitted; the drain at the end.
+ */
+export type SoakPhase = 'warmup' | 'ramp' | 'soak' | 'drain';
 
 /** One sample of every thread and every counted resource. */
 export interface SampleRecord {

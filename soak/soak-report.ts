@@ -76,9 +76,11 @@ function writeCharts(dir: string, records: readonly SoakRecord[]): string[] {
   if (samples.length === 0) return [];
   const origin = records[0]?.at ?? (samples[0] as SampleRecord).at;
   const minutes = (s: SampleRecord): number => (s.at - origin) / 60_000;
-  const warmupEnd = records.find((r) => r.kind === 'phase' && r.phase === 'soak');
-  const markers =
-    warmupEnd === undefined ? [] : [{ x: (warmupEnd.at - origin) / 60_000, label: 'warm-up end' }];
+  const markers = records.flatMap((r) =>
+    r.kind === 'phase' && (r.phase === 'ramp' || r.phase === 'soak')
+      ? [{ x: (r.at - origin) / 60_000, label: r.phase === 'ramp' ? 'warm-up end' : 'fit from' }]
+      : [],
+  );
   const threads = [...new Set(samples.flatMap((s) => s.threads.map((t) => t.thread)))].sort(
     threadOrder,
   );
@@ -155,7 +157,9 @@ function markdownOf(r: SoakReport): string {
   lines.push(
     `Thresholds: warn above ${t.warnMb} MB of growth after warm-up, fail above ${t.failMb} MB, ` +
       `fail above ${t.maxFailedPercent} % failed calls; a rate whose 95 % interval lies above ` +
-      `${t.suspectMbPerHour} MB/hour is a suspect; handles, descriptors and OS threads may ` +
+      `${t.suspectMbPerHour} MB/hour is a suspect; growth surely under ${t.resolutionMb} MB over ` +
+      'the span measured is below the resolution and named by neither; handles, descriptors and ' +
+      'OS threads may ' +
       `differ by ${t.handleTolerance} between the two rests; slots, reservations, live calls, peer ` +
       'connections and agent sockets must all be back to 0 at rest.',
     '',
@@ -218,7 +222,7 @@ function markdownOf(r: SoakReport): string {
     );
     for (const g of h.grown) {
       lines.push(
-        `| ${g.name.replace(/\|/g, '\\|').slice(0, 80)} | ${g.countAfter} | +${g.countAfter - g.countBefore} | ${g.bytesAfter} | ${g.bytesAfter - g.bytesBefore >= 0 ? '+' : ''}${g.bytesAfter - g.bytesBefore} |`,
+        `| ${g.name.replace(/\|/g, '\\|').slice(0, 80)} | ${g.countAfter} | ${signed(g.countAfter - g.countBefore)} | ${g.bytesAfter} | ${signed(g.bytesAfter - g.bytesBefore)} |`,
       );
     }
     lines.push('');
@@ -228,4 +232,8 @@ function markdownOf(r: SoakReport): string {
   if (r.skippedLines > 0)
     lines.push(`${r.skippedLines} unreadable lines of samples.jsonl were skipped.`, '');
   return `${lines.join('\n')}\n`;
+}
+
+function signed(n: number): string {
+  return n > 0 ? `+${n}` : `${n}`;
 }

@@ -54,6 +54,10 @@ export interface SoakResult {
 
 /** How long a drain may wait for every call and peer connection to be given back. */
 const DRAIN_TIMEOUT_MS = 20_000;
+/** How long the peer count must stay put, above 0, before a drain stops waiting for it. */
+const PEERS_SETTLED_MS = 2_000;
+/** The ramp lasts one rotation and this much more, for the calls' set-up. */
+const RAMP_EXTRA_MS = 2_000;
 /** Worker threads report on themselves about once a second; a rest waits for a fresh report. */
 const WORKER_REPORT_WAIT_MS = 1_500;
 
@@ -132,8 +136,9 @@ export async function runSoak(
     if (typeof undo === 'function') cleanups.push(undo);
     say(`callers ready: ${options.callerProcesses} processes`);
 
+    // The run's clock starts once everything is up: set-up time is not warm-up.
     const run = new SoakRun(options, dir, bridge, driver, samples, say);
-    aborted = await run.execute(started, hooks.signal);
+    aborted = await run.execute(Date.now(), hooks.signal);
   } catch (error) {
     aborted = `error: ${error instanceof Error ? error.message : String(error)}`;
     say(`soak stopped: ${aborted}`);
@@ -217,7 +222,6 @@ class SoakRun {
   async execute(started: number, signal: AbortSignal | undefined): Promise<string | undefined> {
     this.#started = started;
     const o = this.#options;
-    const end = started + o.durationS * 1000;
     const timer = setInterval(() => this.#sample(false), o.sampleIntervalS * 1000);
     let aborted: string | undefined;
     const onAbort = (): void => {
@@ -233,14 +237,22 @@ class SoakRun {
       await this.#sleepUntil(started + o.warmupS * 1000, () => aborted !== undefined);
       if (aborted === undefined) {
         await this.#rest('warmup');
-        this.#phase = 'soak';
-        this.#samples.append({ kind: 'phase', at: Date.now(), phase: 'soak' });
-        this.#say(`soak: until ${new Date(end).toISOString()}`);
+        // Rests do not eat into the soak: it gets its whole share of the run after them.
+        const resumed = Date.now();
+        const end = resumed + (o.durationS - o.warmupS) * 1000;
+        this.#enter('ramp');
         this.#startPlacing();
-        await this.#sleepUntil(end, () => aborted !== undefined);
+        await this.#sleepUntil(
+          resumed + RAMP_EXTRA_MS + o.rotationS * 1000,
+          () => aborted !== undefined,
+        );
+        if (aborted === undefined) {
+          this.#enter('soak');
+          this.#say(`soak: until ${new Date(end).toISOString()}`);
+          await this.#sleepUntil(end, () => aborted !== undefined);
+        }
       }
-      this.#phase = 'drain';
-      this.#samples.append({ kind: 'phase', at: Date.now(), phase: 'drain' });
+      this.#enter('drain');
       await this.#rest('end');
     } finally {
       clearInterval(timer);
@@ -259,10 +271,18 @@ class SoakRun {
     const { host, engine } = this.#bridge;
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      const busy =
-        host.liveCalls + liveNativePeerCount() + engine.load().reduce((sum, n) => sum + n, 0);
-      if (busy === 0) break;
+      if (host.liveCalls + engine.load().reduce((sum, n) => sum + n, 0) === 0) break;
       await sleep(100);
+    }
+    // Peer connections are released a moment after their calls end: wait until none is left,
+    // or until the count has not moved for a while (a leaked one never goes).
+    let peers = liveNativePeerCount();
+    let still = Date.now();
+    while (peers > 0 && Date.now() < deadline && Date.now() - still < PEERS_SETTLED_MS) {
+      await sleep(100);
+      const now = liveNativePeerCount();
+      if (now !== peers) still = Date.now();
+      peers = now;
     }
     await sleep(WORKER_REPORT_WAIT_MS);
     this.#sample(true);
@@ -287,6 +307,11 @@ class SoakRun {
         this.#say(`heap snapshot of worker ${worker.threadId} failed: ${String(error)}`);
       }
     }
+  }
+
+  #enter(phase: SoakPhase): void {
+    this.#phase = phase;
+    this.#samples.append({ kind: 'phase', at: Date.now(), phase });
   }
 
   #sample(rest: boolean): void {

@@ -70,3 +70,14 @@ describe('tQuantile975', () => {
     expect(tQuantile975(1e6)).toBeCloseTo(1.96, 3);
   });
 });
+
+describe('fitGrowth on an exact line with rounding noise', () => {
+  it('keeps the interval tight instead of reading the rounding as autocorrelation', () => {
+    const xs = Array.from({ length: 50 }, (_, i) => i / 3600);
+    const fit = fitGrowth(
+      xs,
+      xs.map((x) => 40 + 10_000 * x),
+    );
+    expect(fit?.slopeLow).toBeCloseTo(10_000, 3);
+  });
+});

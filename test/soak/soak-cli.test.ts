@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { SampleLog } from '../../soak/sample-log.js';
+import { MB, madeUpRun, wobble } from './made-up-run.js';
+
+const RUN = join(process.cwd(), 'dist', 'soak', 'run.js');
+
+function soak(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [RUN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 30_000,
+  });
+}
+
+/** A run folder holding made-up samples, as a killed run would leave them (no end record). */
+function runFolder(mainHeap: (t: number) => number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vb-soak-cli-'));
+  const log = new SampleLog(dir);
+  for (const r of madeUpRun({ seconds: 40, mainHeap })) if (r.kind !== 'end') log.append(r);
+  log.close();
+  return dir;
+}
+
+describe('npm run soak', () => {
+  it.each([
+    ['TEST_DURATION', 'soon', 'soak: TEST_DURATION must be a number, got "soon"'],
+    ['CONCURRENT_CALLS', '0', 'soak: CONCURRENT_CALLS must be from 1 to 500, got "0"'],
+    ['SAMPLE_INTERVAL', '-1', 'soak: SAMPLE_INTERVAL must be from 0.2 to 3600, got "-1"'],
+    ['FAIL_ON_WARN', 'maybe', 'soak: FAIL_ON_WARN must be 1 or 0, got "maybe"'],
+  ])('exits 2 on %s=%j, naming the variable and the value', (name, value, message) => {
+    const result = soak([], { [name]: value });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe(message);
+  });
+
+  it('exits 2 on an unknown argument and on a folder that holds no run', () => {
+    expect(soak(['--fast']).stderr).toContain('unknown argument "--fast"');
+    const empty = mkdtempSync(join(tmpdir(), 'vb-soak-cli-'));
+    const result = soak(['report', empty]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('no samples.jsonl');
+  });
+
+  it('remakes the report from samples on disk, exiting 0 on a pass and 1 on a fail', () => {
+    const flat = runFolder((t) => 40 * MB + wobble(t));
+    const pass = soak(['report', flat]);
+    expect(pass.status).toBe(0);
+    expect(pass.stdout).toContain('verdict: PASS');
+    expect(existsSync(join(flat, 'report.md'))).toBe(true);
+
+    const leaking = runFolder((t) => 40 * MB + 6 * MB * t);
+    const fail = soak(['report', leaking]);
+    expect(fail.status).toBe(1);
+    expect(fail.stdout).toContain('verdict: FAIL');
+    expect(fail.stdout).toMatch(/fail +memory leak: main heapUsed/);
+    expect(readFileSync(join(leaking, 'report.md'), 'utf8')).toContain('# Soak report: FAIL');
+
+    // The thresholds are the environment's: a higher limit makes the same run a warn.
+    const warn = soak(['report', leaking], { LEAK_WARN_MB: '500', LEAK_FAIL_MB: '1000' });
+    expect(warn.status).toBe(0);
+    expect(warn.stdout).toContain('verdict: WARN');
+    expect(
+      soak(['report', leaking], { LEAK_WARN_MB: '500', LEAK_FAIL_MB: '1000', FAIL_ON_WARN: '1' })
+        .status,
+    ).toBe(1);
+  });
+});
