@@ -118,12 +118,15 @@ export function analyseRun(
   const memory: MemoryTrend[] = [];
   const threads = new Set<string>();
   for (const s of soak) for (const t of s.threads) threads.add(t.thread);
+  const workersCollected =
+    restWarmup?.workersCollected === true && restEnd?.workersCollected === true;
   for (const thread of [...threads].sort(threadOrder)) {
     for (const [field, kind] of THREAD_FIELDS) {
       memory.push(
         memoryTrend(
           `${thread} ${field}`,
           kind,
+          thread === 'main' ? 'collected' : workersCollected ? 'confirmed-at-rest' : 'uncollected',
           soak,
           thresholds,
           (s) => {
@@ -140,6 +143,7 @@ export function analyseRun(
     memoryTrend(
       'process rss',
       'memory leak',
+      'footprint',
       soak,
       thresholds,
       (s) => s.threads[0]?.rss,
@@ -147,6 +151,16 @@ export function analyseRun(
       restEnd,
     ),
   );
+  if ([...threads].some((t) => t !== 'main')) {
+    notes.push(
+      workersCollected
+        ? 'Media workers are sampled as they are, garbage and all; a worker series is named only ' +
+            'when its rest samples (each taken after a full collection in every worker) grew too.'
+        : 'Media workers are sampled as they are, garbage and all, and no rest sample followed a ' +
+            'collection in them (HEAP_SNAPSHOTS=0, or a snapshot failed): worker series are at ' +
+            'most inconclusive.',
+    );
+  }
 
   const counts = countChecks(soak, restWarmup, restEnd, thresholds, start);
 
@@ -210,6 +224,20 @@ export function analyseRun(
         'growth surely above the resolution over the span, is named; the rest is inconclusive.',
     );
   }
+  const lastBeforeRest = samples.filter((x) => x.phase === 'warmup' && !x.rest).at(-1);
+  const firstAfterRest = samples.find((x) => x.phase === 'ramp' || x.phase === 'soak');
+  if (
+    lastBeforeRest !== undefined &&
+    firstAfterRest !== undefined &&
+    records.some((r) => r.kind === 'snapshot' && r.label === 'warmup')
+  ) {
+    const rss = (x: SampleRecord): number => x.threads[0]?.rss ?? 0;
+    notes.push(
+      `The process RSS rose ${((rss(firstAfterRest) - rss(lastBeforeRest)) / MB).toFixed(0)} MB ` +
+        'across the rest and the heap snapshots at the end of warm-up (writing them takes memory ' +
+        'the allocator keeps); the fit starts after them.',
+    );
+  }
   if (restWarmup === undefined)
     notes.push('No rest sample at the end of warm-up: counts are compared with zero.');
   if (restEnd === undefined) {
@@ -255,9 +283,18 @@ export function analyseRun(
   };
 }
 
+/**
+ * How a memory series may be judged: `collected` samples follow a full collection (the main
+ * thread); a `confirmed-at-rest` series (a worker's) is named only when its collected rest
+ * samples grew as well; an `uncollected` one never above inconclusive; the `footprint` (RSS,
+ * which also holds the workers' garbage and what the allocator keeps) by the limits only.
+ */
+type Judging = 'collected' | 'confirmed-at-rest' | 'uncollected' | 'footprint';
+
 function memoryTrend(
   series: string,
   kind: LeakKind,
+  judging: Judging,
   soak: readonly SampleRecord[],
   t: LeakThresholds,
   read: (s: SampleRecord) => number | undefined,
@@ -280,10 +317,19 @@ function memoryTrend(
   const before = restWarmup === undefined ? undefined : read(restWarmup);
   const after = restEnd === undefined ? undefined : read(restEnd);
   const span = byTime?.xSpan ?? 0;
+  const restDeltaMb =
+    before === undefined || after === undefined ? undefined : (after - before) / MB;
+  let severity = severityOf(byTime, t);
+  const named = severity === 'fail' || severity === 'warn' || severity === 'suspect';
+  if (named && judging === 'uncollected') severity = 'inconclusive';
+  if (named && judging === 'confirmed-at-rest' && !((restDeltaMb ?? 0) > t.resolutionMb)) {
+    severity = 'inconclusive';
+  }
+  if (severity === 'suspect' && judging === 'footprint') severity = 'inconclusive';
   return {
     series,
     kind,
-    severity: severityOf(byTime, t),
+    severity,
     samples: mb.length,
     spanHours: span,
     mbPerHour: byTime?.slope,
@@ -295,7 +341,7 @@ function memoryTrend(
     kbPerCall: byCall === undefined ? undefined : byCall.slope * 1024,
     kbPerCallLow: byCall === undefined ? undefined : finite(byCall.slopeLow * 1024),
     kbPerCallHigh: byCall === undefined ? undefined : finite(byCall.slopeHigh * 1024),
-    restDeltaMb: before === undefined || after === undefined ? undefined : (after - before) / MB,
+    restDeltaMb,
   };
 }
 
@@ -362,6 +408,7 @@ function countChecks(
   exact('slots in use', 'session leak', (s) => s.resources.slotsUsed, zero, none);
   exact('reservations', 'session leak', (s) => s.resources.reservations, zero, none);
   exact('media calls on the loops', 'session leak', (s) => s.resources.mediaCalls, zero, none);
+  exact('audit records pending', 'session leak', (s) => s.resources.auditPending, zero, none);
   exact('open peer connections', 'handle leak', (s) => s.resources.peerConnections, zero, none);
   exact('agent sockets', 'handle leak', (s) => s.resources.agentSockets, zero, none);
   exact(

@@ -6,6 +6,7 @@
  * run folder that cannot be read. `FAIL_ON_WARN=1` makes a warn exit 1 too.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,7 @@ import {
   thresholdsFrom,
 } from './soak-options.js';
 import { makeReport, REPORT_FILES, type SoakReport } from './soak-report.js';
+import { SAMPLES_FILE } from './soak-record.js';
 import { runSoak } from './soak-runner.js';
 
 const USAGE = `usage: npm run soak [-- --out DIR]
@@ -65,20 +67,34 @@ async function main(args: string[]): Promise<number> {
   } catch (error) {
     return badInput(error);
   }
-  if (process.env.VOICEBRIDGE_NETNS !== '1') return reexecInNamespace(args);
-
   const dir = resolve(
     options.outDir ??
       join('.voicebridge', `soak-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   );
+  const unusable = unusableOutDir(dir);
+  if (unusable !== undefined) {
+    process.stderr.write(`soak: --out ${options.outDir ?? dir} ${unusable}\n`);
+    return 2;
+  }
+  if (process.env.VOICEBRIDGE_NETNS !== '1') return reexecInNamespace(args);
   const controller = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => controller.abort(signal));
+    // Abort is idempotent: a terminal's Ctrl-C reaches this process and the namespace's parent,
+    // which forwards it again.
+    process.on(signal, () => controller.abort(signal));
   }
   const say = (line: string): void => {
     process.stdout.write(`[soak ${new Date().toISOString()}] ${line}\n`);
   };
   say(`run folder ${dir}`);
+  const t = options.thresholds;
+  say(
+    `${options.durationS} s (warm-up ${options.warmupS} s), ${options.concurrentCalls} calls ` +
+      `replaced every ${options.rotationS} s, a sample every ${options.sampleIntervalS} s; ` +
+      `thresholds: warn above ${t.warnMb} MB, fail above ${t.failMb} MB, suspect above ` +
+      `${t.suspectMbPerHour} MB/hour, resolution ${t.resolutionMb} MB, failed calls above ` +
+      `${t.maxFailedPercent} %, handle tolerance ${t.handleTolerance}`,
+  );
   const { report } = await runSoak(options, dir, fleetDriver, {
     log: say,
     signal: controller.signal,
@@ -98,6 +114,16 @@ function finish(report: SoakReport, dir: string, failOnWarn: boolean): number {
   if (report.verdict === 'fail') return 1;
   if (report.verdict === 'warn' && failOnWarn) return 1;
   return 0;
+}
+
+/** Why `dir` cannot take a new run, or undefined when it can. */
+function unusableOutDir(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  if (!statSync(dir).isDirectory()) return 'is not a folder';
+  if (existsSync(join(dir, SAMPLES_FILE))) {
+    return `already holds a soak run (${SAMPLES_FILE}); choose another folder`;
+  }
+  return undefined;
 }
 
 function readFailOnWarn(raw: string | undefined): boolean {

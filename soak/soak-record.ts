@@ -31,6 +31,8 @@ export interface ResourceSample {
   slotsCapacity: number;
   /** Reservations the security enforcer holds. */
   reservations: number;
+  /** Audit records of ended calls not yet committed to the store. */
+  auditPending: number;
   /** Native PeerConnections created and not yet confirmed closed. */
   peerConnections: number;
   /** Agent WebSocket connections the media workers hold. */
@@ -66,6 +68,12 @@ export interface SampleRecord {
    * given back, and (on the main thread) after a full garbage collection.
    */
   rest: boolean;
+  /**
+   * For a rest sample: true when the media workers' figures were reported after a full
+   * collection in each of them (writing a worker's heap snapshot collects it first). Worker
+   * figures are otherwise whatever garbage the worker holds at that moment.
+   */
+  workersCollected?: boolean;
   /** Calls started, ended and failed so far. */
   callsStarted: number;
   callsEnded: number;

@@ -285,13 +285,16 @@ class SoakRun {
       peers = now;
     }
     await sleep(WORKER_REPORT_WAIT_MS);
-    this.#sample(true);
-    if (!this.#options.heapSnapshots) return;
+    if (!this.#options.heapSnapshots) {
+      this.#sample(true, false);
+      return;
+    }
 
     this.#say(`heap snapshots (${label})`);
     const main = `heap-${label}-main.heapsnapshot`;
     writeMainSnapshot(join(this.#dir, main));
     this.#samples.append({ kind: 'snapshot', at: Date.now(), label, thread: 'main', file: main });
+    let collected = true;
     for (const worker of engine.threads) {
       const file = `heap-${label}-worker-${worker.threadId}.heapsnapshot`;
       try {
@@ -304,9 +307,13 @@ class SoakRun {
           file,
         });
       } catch (error) {
+        collected = false;
         this.#say(`heap snapshot of worker ${worker.threadId} failed: ${String(error)}`);
       }
     }
+    // The snapshots collected every worker: their next reports show what they really hold.
+    await sleep(WORKER_REPORT_WAIT_MS);
+    this.#sample(true, collected);
   }
 
   #enter(phase: SoakPhase): void {
@@ -314,7 +321,7 @@ class SoakRun {
     this.#samples.append({ kind: 'phase', at: Date.now(), phase });
   }
 
-  #sample(rest: boolean): void {
+  #sample(rest: boolean, workersCollected?: boolean): void {
     const at = Date.now();
     this.#samples.append({
       kind: 'sample',
@@ -322,6 +329,7 @@ class SoakRun {
       elapsed: (at - this.#started) / 1000,
       phase: this.#phase,
       rest,
+      ...(workersCollected === undefined ? {} : { workersCollected }),
       callsStarted: this.#callsStarted,
       callsEnded: this.#callsEnded,
       callsFailed: this.#callsFailed,

@@ -67,6 +67,7 @@ export class ThreadSampler {
       slotsUsed: core.slots.capacity - core.slots.freeCount,
       slotsCapacity: core.slots.capacity,
       reservations: core.enforcer.liveCalls,
+      auditPending: core.gate.pendingAuditRecords,
       peerConnections: liveNativePeerCount(),
       agentSockets: workers.reduce((sum, w) => sum + w.agents, 0),
       mediaCalls: engine.load().reduce((sum, n) => sum + n, 0),

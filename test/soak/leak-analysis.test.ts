@@ -48,6 +48,38 @@ describe('analyseRun', () => {
     expect(analysis.suspects[0]).toMatchObject({ kind: 'memory leak', severity: 'suspect' });
   });
 
+  it('names a worker series only when its collected rest samples grew too', () => {
+    // Garbage piling up in a worker between collections: the samples climb, the rests do not.
+    const garbage = (t: number, rest: boolean): number =>
+      rest ? 0.5 * MB : 0.5 * MB + 0.2 * MB * t;
+    const piling = analyseRun(
+      run({ seconds: 60, mainHeap: () => 40 * MB, workerBuffers: garbage, workersCollected: true }),
+      DEFAULT_THRESHOLDS,
+    );
+    const series = piling.memory.find((m) => m.series === 'media-0 arrayBuffers');
+    expect(series?.mbPerHourLow).toBeGreaterThan(100);
+    expect(series?.severity).toBe('inconclusive');
+    expect(piling.verdict).toBe('pass');
+
+    const kept = (t: number): number => 0.5 * MB + 0.2 * MB * t;
+    const leaking = analyseRun(
+      run({ seconds: 60, mainHeap: () => 40 * MB, workerBuffers: kept, workersCollected: true }),
+      DEFAULT_THRESHOLDS,
+    );
+    expect(leaking.suspects[0]).toMatchObject({
+      kind: 'buffer leak',
+      what: 'media-0 arrayBuffers',
+    });
+
+    // Without collected rests, the same growth cannot be told from garbage.
+    const unknown = analyseRun(
+      run({ seconds: 60, mainHeap: () => 40 * MB, workerBuffers: kept, workersCollected: false }),
+      DEFAULT_THRESHOLDS,
+    );
+    expect(unknown.verdict).toBe('pass');
+    expect(unknown.notes.join(' ')).toContain('worker series are at most inconclusive');
+  });
+
   it('fails slots and reservations not returned, peer connections left open, handles gained', () => {
     const analysis = analyseRun(
       run({

@@ -12,6 +12,10 @@ export function madeUpRun(options: {
   mainHeap: (t: number) => number;
   restEnd?: Partial<SampleRecord['resources']>;
   failed?: number;
+  /** The first worker's ArrayBuffer memory in bytes; 0.5 MB by default. */
+  workerBuffers?: (t: number, rest: boolean) => number;
+  /** Whether the rest samples follow a collection in the workers. */
+  workersCollected?: boolean;
 }): SoakRecord[] {
   const t0 = 1_700_000_000_000;
   const records: SoakRecord[] = [
@@ -36,6 +40,9 @@ export function madeUpRun(options: {
     elapsed: t,
     phase,
     rest,
+    ...(rest && options.workersCollected !== undefined
+      ? { workersCollected: options.workersCollected }
+      : {}),
     callsStarted: Math.floor(t),
     callsEnded: Math.floor(t),
     callsFailed: 0,
@@ -56,7 +63,7 @@ export function madeUpRun(options: {
         heapUsed: 10 * MB + ((t * 7) % 3) * 0.1 * MB,
         heapTotal: 20 * MB,
         external: 1 * MB,
-        arrayBuffers: 0.5 * MB,
+        arrayBuffers: options.workerBuffers?.(t, rest) ?? 0.5 * MB,
         activeHandles: 3,
         at: t0 + t * 1000,
       },
@@ -66,6 +73,7 @@ export function madeUpRun(options: {
       slotsUsed: rest ? 0 : 4,
       slotsCapacity: 40,
       reservations: rest ? 0 : 4,
+      auditPending: 0,
       peerConnections: rest ? 0 : 4,
       agentSockets: 0,
       mediaCalls: rest ? 0 : 4,

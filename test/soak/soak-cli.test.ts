@@ -1,9 +1,11 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
+
+import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
 
 import { SampleLog } from '../../soak/sample-log.js';
 import { MB, madeUpRun, wobble } from './made-up-run.js';
@@ -47,6 +49,20 @@ describe('npm run soak', () => {
     expect(result.stderr).toContain('no samples.jsonl');
   });
 
+  it('exits 2 rather than mix two runs in one folder, or write into a file', () => {
+    const used = runFolder((t) => 40 * MB + wobble(t));
+    const again = soak(['--out', used]);
+    expect(again.status).toBe(2);
+    expect(again.stderr.trim()).toBe(
+      `soak: --out ${used} already holds a soak run (samples.jsonl); choose another folder`,
+    );
+    const file = join(used, 'report.json');
+    soak(['report', used]);
+    const intoFile = soak(['--out', file]);
+    expect(intoFile.status).toBe(2);
+    expect(intoFile.stderr.trim()).toBe(`soak: --out ${file} is not a folder`);
+  });
+
   it('remakes the report from samples on disk, exiting 0 on a pass and 1 on a fail', () => {
     const flat = runFolder((t) => 40 * MB + wobble(t));
     const pass = soak(['report', flat]);
@@ -70,4 +86,53 @@ describe('npm run soak', () => {
         .status,
     ).toBe(1);
   });
+});
+
+describe('a soak killed with SIGKILL', () => {
+  it('leaves every sample taken so far, and the report is made from them', async () => {
+    assertLoopbackOnly();
+    const dir = join(mkdtempSync(join(tmpdir(), 'vb-soak-kill-')), 'run');
+    const child = spawn(process.execPath, [RUN, '--out', dir], {
+      env: {
+        ...process.env,
+        TEST_DURATION: '60',
+        WARMUP: '5',
+        CALL_ROTATION: '3',
+        CONCURRENT_CALLS: '2',
+        SAMPLE_INTERVAL: '0.5',
+        MEDIA_WORKERS: '1',
+        CALLER_PROCESSES: '1',
+        HEAP_SNAPSHOTS: '0',
+      },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const sampleLines = (): number => {
+      const path = join(dir, 'samples.jsonl');
+      if (!existsSync(path)) return 0;
+      return readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"kind":"sample"')).length;
+    };
+    // Past the rest at the end of warm-up and a few samples into the soak.
+    for (let i = 0; i < 600 && sampleLines() < 30; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const written = sampleLines();
+    expect(written).toBeGreaterThanOrEqual(30);
+
+    const result = soak(['report', dir]);
+    expect(result.status === 0 || result.status === 1).toBe(true);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+      run: { samples: number; finished: boolean; restAtWarmup: boolean; restAtEnd: boolean };
+      notes: string[];
+    };
+    // A line torn by the kill is skipped.
+    expect(report.run.samples).toBeGreaterThanOrEqual(written - 1);
+    expect(report.run).toMatchObject({ finished: false, restAtWarmup: true });
+    expect(report.run.restAtEnd).toBe(false);
+    expect(report.notes.join(' ')).toContain('killed or crashed');
+  }, 90_000);
 });
