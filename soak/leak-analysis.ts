@@ -1,4 +1,6 @@
 import { fitGrowth, type GrowthFit } from './growth-fit.js';
+import { finite, fmt, threadOrder } from './figures.js';
+import { restCountChecks } from './rest-counts.js';
 import type { LeakThresholds } from './soak-options.js';
 import type { CallRecord, SampleRecord, SoakRecord, StartRecord } from './soak-record.js';
 
@@ -162,7 +164,7 @@ export function analyseRun(
     );
   }
 
-  const counts = countChecks(soak, restWarmup, restEnd, thresholds, start);
+  const counts = restCountChecks(soak, restWarmup, restEnd, thresholds, start);
 
   const lastSample = samples.at(-1);
   const callsStarted = lastSample?.callsStarted ?? 0;
@@ -361,131 +363,8 @@ function severityOf(fit: GrowthFit | undefined, t: LeakThresholds): Severity {
   return 'ok';
 }
 
-function countChecks(
-  soak: readonly SampleRecord[],
-  restWarmup: SampleRecord | undefined,
-  restEnd: SampleRecord | undefined,
-  t: LeakThresholds,
-  start: StartRecord | undefined,
-): CountCheck[] {
-  const checks: CountCheck[] = [];
-  const exact = (
-    name: string,
-    kind: LeakKind,
-    read: (s: SampleRecord) => number,
-    allowedAtEnd: (atWarmup: number) => number,
-    allowed: (atWarmup: number) => string,
-    detail?: (warm: SampleRecord | undefined, end: SampleRecord) => string | undefined,
-  ): void => {
-    const atWarmup = restWarmup === undefined ? undefined : read(restWarmup);
-    const atEnd = restEnd === undefined ? undefined : read(restEnd);
-    const fit = fitGrowth(
-      soak.map((s) => s.callsEnded),
-      soak.map(read),
-    );
-    const limit = allowedAtEnd(atWarmup ?? 0);
-    const severity: Severity = atEnd === undefined ? 'inconclusive' : atEnd > limit ? 'fail' : 'ok';
-    checks.push({
-      name,
-      kind,
-      severity,
-      atWarmup,
-      atEnd,
-      allowed: allowed(atWarmup ?? 0),
-      perCall: fit?.slope,
-      perCallLow: finite(fit?.slopeLow),
-      perCallHigh: finite(fit?.slopeHigh),
-      detail:
-        restEnd === undefined || detail === undefined ? undefined : detail(restWarmup, restEnd),
-    });
-  };
-  const zero = (): number => 0;
-  const none = (): string => '0';
-  const tol = (w: number): number => w + t.handleTolerance;
-  const tolText = (w: number): string => `at most ${w + t.handleTolerance}`;
-
-  exact('live calls', 'session leak', (s) => s.resources.liveCalls, zero, none);
-  exact('slots in use', 'session leak', (s) => s.resources.slotsUsed, zero, none);
-  exact('reservations', 'session leak', (s) => s.resources.reservations, zero, none);
-  exact('media calls on the loops', 'session leak', (s) => s.resources.mediaCalls, zero, none);
-  exact('audit records pending', 'session leak', (s) => s.resources.auditPending, zero, none);
-  exact('open peer connections', 'handle leak', (s) => s.resources.peerConnections, zero, none);
-  exact('agent sockets', 'handle leak', (s) => s.resources.agentSockets, zero, none);
-  exact(
-    'main-thread active handles',
-    'handle leak',
-    (s) => s.threads.find((x) => x.thread === 'main')?.activeHandles ?? 0,
-    tol,
-    tolText,
-    (warm, end) => handleKindDelta(warm, end),
-  );
-  const workers = new Set<string>();
-  for (const s of [restWarmup, restEnd]) {
-    for (const x of s?.threads ?? []) if (x.thread !== 'main') workers.add(x.thread);
-  }
-  for (const thread of [...workers].sort(threadOrder)) {
-    exact(
-      `${thread} active handles`,
-      'handle leak',
-      (s) => s.threads.find((x) => x.thread === thread)?.activeHandles ?? 0,
-      tol,
-      tolText,
-    );
-  }
-  exact('open file descriptors', 'handle leak', (s) => s.resources.fds, tol, tolText);
-  const configured = start?.options.mediaWorkers;
-  exact(
-    'worker threads',
-    'worker leak',
-    (s) => s.resources.workerThreads,
-    (w) => configured ?? w,
-    (w) => `${configured ?? w}`,
-  );
-  exact(
-    'media loops',
-    'worker leak',
-    (s) => s.resources.mediaLoops,
-    (w) => configured ?? w,
-    (w) => `${configured ?? w}`,
-  );
-  exact('OS threads', 'worker leak', (s) => s.resources.osThreads, tol, tolText);
-  return checks;
-}
-
-/** Which kinds of main-thread handle changed between the two rests. */
-function handleKindDelta(warm: SampleRecord | undefined, end: SampleRecord): string | undefined {
-  const before = warm?.resources.mainHandlesByKind ?? {};
-  const after = end.resources.mainHandlesByKind;
-  const changes: string[] = [];
-  for (const kind of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    const d = (after[kind] ?? 0) - (before[kind] ?? 0);
-    if (d !== 0) changes.push(`${kind} ${d > 0 ? '+' : ''}${d}`);
-  }
-  return changes.length === 0 ? undefined : `by kind: ${changes.join(', ')}`;
-}
-
 function failureReasons(calls: readonly CallRecord[]): string {
   const byReason = new Map<string, number>();
   for (const c of calls) if (!c.ok) byReason.set(c.reason, (byReason.get(c.reason) ?? 0) + 1);
   return [...byReason].map(([r, n]) => `${r} ×${n}`).join(', ');
-}
-
-/** `main` first, then workers by loop number. */
-export function threadOrder(a: string, b: string): number {
-  if (a === b) return 0;
-  if (a === 'main') return -1;
-  if (b === 'main') return 1;
-  const na = Number(a.split('-')[1]);
-  const nb = Number(b.split('-')[1]);
-  return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : a.localeCompare(b);
-}
-
-function finite(value: number | undefined): number | undefined {
-  return value === undefined || !Number.isFinite(value) ? undefined : value;
-}
-
-/** A figure for the report; `?` when unknown. */
-export function fmt(value: number | undefined, digits = 2): string {
-  if (value === undefined || !Number.isFinite(value)) return '?';
-  return value.toFixed(digits);
 }

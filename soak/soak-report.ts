@@ -2,7 +2,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { aggregateSnapshot, heapGrowth, type HeapGrowth } from './heap-snapshot.js';
-import { analyseRun, fmt, threadOrder, type LeakAnalysis } from './leak-analysis.js';
+import { fmt, threadOrder } from './figures.js';
+import { analyseRun, type LeakAnalysis } from './leak-analysis.js';
 import { readSamples } from './sample-log.js';
 import type { LeakThresholds } from './soak-options.js';
 import type { SampleRecord, SnapshotRecord, SoakRecord } from './soak-record.js';
