@@ -34,7 +34,7 @@ export function renderLineChart(chart: LineChart): string {
   const all = chart.series.flatMap((s) => s.points);
   const xs = all.map((p) => p[0]);
   const ys = all.map((p) => p[1]);
-  const xMin = xs.length === 0 ? 0 : Math.min(...xs);
+  const xMin = xs.length === 0 ? 0 : Math.min(0, ...xs);
   const xMax = xs.length === 0 ? 1 : Math.max(...xs, xMin + 1e-9);
   const yMin = Math.min(0, ...ys);
   const yMax = ys.length === 0 ? 1 : niceCeiling(Math.max(...ys, yMin + 1e-9));
@@ -66,14 +66,17 @@ export function renderLineChart(chart: LineChart): string {
     `<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 8}" text-anchor="middle">${escape(chart.xLabel)}</text>`,
     `<text transform="translate(14 ${PAD.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escape(chart.yLabel)}</text>`,
   );
-  for (const marker of chart.markers ?? []) {
-    if (marker.x < xMin || marker.x > xMax) continue;
+  (chart.markers ?? []).forEach((marker, m) => {
+    if (marker.x < xMin || marker.x > xMax) return;
     const px = sx(marker.x).toFixed(1);
+    // Markers close together (the end of warm-up and the start of the fit) take turns above
+    // and inside the plot, so their labels do not overwrite each other.
+    const ly = m % 2 === 0 ? PAD.top - 4 : PAD.top + 12;
     out.push(
       `<line x1="${px}" y1="${PAD.top}" x2="${px}" y2="${PAD.top + plotH}" stroke="#404040" stroke-dasharray="4 3"/>`,
-      `<text x="${px}" y="${PAD.top - 4}" text-anchor="middle" fill="#404040">${escape(marker.label)}</text>`,
+      `<text x="${px}" y="${ly}" text-anchor="start" dx="3" fill="#404040">${escape(marker.label)}</text>`,
     );
-  }
+  });
   chart.series.forEach((series, i) => {
     const colour = COLOURS[i % COLOURS.length] as string;
     if (series.points.length > 0) {
