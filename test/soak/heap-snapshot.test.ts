@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -6,6 +6,17 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { aggregateSnapshot, heapGrowth, writeWorkerSnapshot } from '../../soak/heap-snapshot.js';
+
+/** Folders this file made, removed when it is done. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+function scratch(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  made.push(dir);
+  return dir;
+}
 
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
@@ -24,7 +35,7 @@ afterAll(async () => {
 
 describe('heap snapshots', () => {
   it('finds the constructor whose objects a thread kept between two snapshots', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vb-soak-heap-'));
+    const dir = scratch(join(tmpdir(), 'vb-soak-heap-'));
     worker = new Worker(WORKER, { eval: true });
     const grow = (n: number) =>
       new Promise<number>((resolve) => {

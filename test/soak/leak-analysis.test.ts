@@ -1,14 +1,25 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { analyseRun } from '../../soak/leak-analysis.js';
 import { SampleLog } from '../../soak/sample-log.js';
 import { DEFAULT_THRESHOLDS } from '../../soak/soak-options.js';
 import { makeReport } from '../../soak/soak-report.js';
 import { MB, madeUpRun as run, wobble } from './made-up-run.js';
+
+/** Folders this file made, removed when it is done. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+function scratch(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  made.push(dir);
+  return dir;
+}
 
 describe('analyseRun', () => {
   it('passes a flat run and gives the wide interval of a short one', () => {
@@ -116,7 +127,7 @@ describe('analyseRun', () => {
 
 describe('makeReport', () => {
   it('writes Markdown, JSON and SVG charts from samples on disk, even without an end record', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vb-soak-report-'));
+    const dir = scratch(join(tmpdir(), 'vb-soak-report-'));
     const log = new SampleLog(dir);
     const records = run({ seconds: 40, mainHeap: (t) => 40 * MB + wobble(t) });
     for (const record of records.filter((r) => r.kind !== 'end')) log.append(record);

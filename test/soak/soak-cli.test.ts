@@ -1,14 +1,25 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
 
 import { SampleLog } from '../../soak/sample-log.js';
 import { MB, madeUpRun, wobble } from './made-up-run.js';
+
+/** Folders this file made, removed when it is done. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+function scratch(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  made.push(dir);
+  return dir;
+}
 
 const RUN = join(process.cwd(), 'dist', 'soak', 'run.js');
 
@@ -22,7 +33,7 @@ function soak(args: string[], env: Record<string, string> = {}) {
 
 /** A run folder holding made-up samples, as a killed run would leave them (no end record). */
 function runFolder(mainHeap: (t: number) => number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vb-soak-cli-'));
+  const dir = scratch(join(tmpdir(), 'vb-soak-cli-'));
   const log = new SampleLog(dir);
   for (const r of madeUpRun({ seconds: 40, mainHeap })) if (r.kind !== 'end') log.append(r);
   log.close();
@@ -43,7 +54,7 @@ describe('npm run soak', () => {
 
   it('exits 2 on an unknown argument and on a folder that holds no run', () => {
     expect(soak(['--fast']).stderr).toContain('unknown argument "--fast"');
-    const empty = mkdtempSync(join(tmpdir(), 'vb-soak-cli-'));
+    const empty = scratch(join(tmpdir(), 'vb-soak-cli-'));
     const result = soak(['report', empty]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('no samples.jsonl');
@@ -91,7 +102,7 @@ describe('npm run soak', () => {
 describe('a soak killed with SIGKILL', () => {
   it('leaves every sample taken so far, and the report is made from them', async () => {
     assertLoopbackOnly();
-    const dir = join(mkdtempSync(join(tmpdir(), 'vb-soak-kill-')), 'run');
+    const dir = join(scratch(join(tmpdir(), 'vb-soak-kill-')), 'run');
     const child = spawn(process.execPath, [RUN, '--out', dir], {
       env: {
         ...process.env,

@@ -1,8 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { fleetDriver } from '../../soak/fleet-driver.js';
 import { soakOptionsFrom } from '../../soak/soak-options.js';
@@ -15,6 +15,17 @@ import {
   timerPerCall,
   type Plant,
 } from './leak-plants.js';
+
+/** Folders this file made, removed when it is done. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+function scratch(prefix: string): string {
+  const dir = mkdtempSync(prefix);
+  made.push(dir);
+  return dir;
+}
 
 /**
  * Short soaks through the whole stack (homeserver, bridge, caller processes, real calls), one
@@ -34,7 +45,7 @@ const TIMEOUT = 120_000;
 
 async function shortSoak(plant?: Plant, env: Record<string, string> = {}): Promise<SoakResult> {
   const options = soakOptionsFrom({ ...SHORT, ...env }, []);
-  const dir = mkdtempSync(join(tmpdir(), 'vb-soak-'));
+  const dir = scratch(join(tmpdir(), 'vb-soak-'));
   return runSoak(options, dir, fleetDriver, { onBridge: plant });
 }
 
