@@ -2,36 +2,15 @@ import { connect } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { AdminServer } from '../../src/admin/admin-server.js';
-import { BridgeMetrics } from '../../src/telemetry/metrics.js';
 import { coreWith } from '../calls/core-fixture.js';
+import { adminFor, closeAdminServers } from './admin-fixture.js';
 import { callFrom } from '../policy/helpers.js';
 
-const servers: AdminServer[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.close();
-});
+afterEach(closeAdminServers);
 
 async function adminWith(token = '') {
   const core = coreWith();
-  const metrics = new BridgeMetrics({
-    gate: core.gate,
-    sessions: core.sessions,
-    log: core.log,
-    policy: () => core.enforcer.policy,
-  });
-  const server = await AdminServer.start({
-    bindAddress: '127.0.0.1',
-    port: 0,
-    token,
-    metrics,
-    gate: core.gate,
-    sessions: core.sessions,
-    audit: core.audit,
-    clock: core.clock.now,
-    notReady: () => [],
-  });
-  servers.push(server);
+  const server = await adminFor(core, { token });
   return { core, server, port: Number(new URL(server.url).port) };
 }
 

@@ -2,38 +2,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { AdminServer } from '../../src/admin/admin-server.js';
 import { F64 } from '../../src/engine/slot-table.js';
-import { BridgeMetrics } from '../../src/telemetry/metrics.js';
 import { coreWith } from '../calls/core-fixture.js';
 import { callFrom } from '../policy/helpers.js';
+import { adminFor, closeAdminServers, metricsFor } from './admin-fixture.js';
 
-const servers: AdminServer[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.close();
-});
+afterEach(closeAdminServers);
 
 async function adminWith(
   options: { token?: string; notReady?: () => string[] } = {},
   voice: Parameters<typeof coreWith>[0] = {},
 ) {
   const core = coreWith({ blocked_users: ['@mallory:example.org'], ...voice });
-  const metrics = new BridgeMetrics({
-    gate: core.gate,
-    sessions: core.sessions,
-    log: core.log,
-    policy: () => core.enforcer.policy,
-  });
-  const server = await AdminServer.start({
-    bindAddress: '127.0.0.1',
-    port: 0,
-    token: options.token ?? '',
-    metrics,
-    gate: core.gate,
-    sessions: core.sessions,
-    audit: core.audit,
-    clock: core.clock.now,
-    notReady: options.notReady ?? (() => []),
-  });
-  servers.push(server);
+  const server = await adminFor(core, options);
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const response = await fetch(server.url + path, { headers });
     const text = await response.text();
@@ -169,12 +149,7 @@ describe('admin HTTP', () => {
 
   it('refuses to listen away from loopback without a token', async () => {
     const core = coreWith();
-    const metrics = new BridgeMetrics({
-      gate: core.gate,
-      sessions: core.sessions,
-      log: core.log,
-      policy: () => core.enforcer.policy,
-    });
+    const metrics = metricsFor(core);
     await expect(
       AdminServer.start({
         bindAddress: '0.0.0.0',

@@ -4,7 +4,7 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-import { BridgeMetrics } from '../../src/telemetry/metrics.js';
+import { metricsFor } from '../admin/admin-fixture.js';
 import { coreWith } from '../calls/core-fixture.js';
 
 interface Rule {
@@ -73,13 +73,7 @@ describe('the alert rules file', () => {
   });
 
   it('reads only metrics the bridge exports', async () => {
-    const core = coreWith();
-    const metrics = new BridgeMetrics({
-      gate: core.gate,
-      sessions: core.sessions,
-      log: core.log,
-      policy: () => core.enforcer.policy,
-    });
+    const metrics = metricsFor(coreWith());
     const exported = new Set(
       [...(await metrics.text()).matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]),
     );

@@ -1,4 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -6,17 +5,10 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { aggregateSnapshot, heapGrowth, writeWorkerSnapshot } from '../../soak/heap-snapshot.js';
+import { scratchFolders } from './scratch.js';
 
 /** Folders this file made, removed when it is done. */
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  made.push(dir);
-  return dir;
-}
+const scratch = scratchFolders();
 
 const WORKER = `
 const { parentPort } = require('node:worker_threads');

@@ -1,25 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { analyseRun } from '../../soak/leak-analysis.js';
 import { SampleLog } from '../../soak/sample-log.js';
 import { DEFAULT_THRESHOLDS } from '../../soak/soak-options.js';
 import { makeReport } from '../../soak/soak-report.js';
 import { MB, madeUpRun as run, wobble } from './made-up-run.js';
+import { scratchFolders } from './scratch.js';
 
 /** Folders this file made, removed when it is done. */
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  made.push(dir);
-  return dir;
-}
+const scratch = scratchFolders();
 
 describe('analyseRun', () => {
   it('passes a flat run and gives the wide interval of a short one', () => {

@@ -1,25 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
 
 import { SampleLog } from '../../soak/sample-log.js';
 import { MB, madeUpRun, wobble } from './made-up-run.js';
+import { scratchFolders } from './scratch.js';
 
 /** Folders this file made, removed when it is done. */
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  made.push(dir);
-  return dir;
-}
+const scratch = scratchFolders();
 
 const RUN = join(process.cwd(), 'dist', 'soak', 'run.js');
 

@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { fleetDriver } from '../../soak/fleet-driver.js';
 import { soakOptionsFrom } from '../../soak/soak-options.js';
@@ -15,17 +14,10 @@ import {
   timerPerCall,
   type Plant,
 } from './leak-plants.js';
+import { scratchFolders } from './scratch.js';
 
 /** Folders this file made, removed when it is done. */
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(prefix);
-  made.push(dir);
-  return dir;
-}
+const scratch = scratchFolders();
 
 /**
  * Short soaks through the whole stack (homeserver, bridge, caller processes, real calls), one
