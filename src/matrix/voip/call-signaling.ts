@@ -49,15 +49,22 @@ interface KnownCall {
   /** Set once the host has answered. */
   answered: boolean;
   ended: boolean;
+  /** When the call ended, for forgetting it once it can no longer matter. */
+  endedAt: number | undefined;
 }
 
 /** How long candidates may wait for their invite, and how many are kept. */
 const EARLY_CANDIDATES_MS = 120_000;
 const EARLY_CANDIDATES_MAX = 200;
 const EARLY_CALLS_MAX = 1_000;
-/** Calls remembered (ended ones too, so a replayed invite is not answered twice). */
+/**
+ * Ended calls are remembered for this long (so that their late events are ignored, and a
+ * replayed invite is not answered twice), and at most this many calls in all.
+ */
+const ENDED_CALLS_KEPT_MS = 10 * 60_000;
 const KNOWN_CALLS_MAX = 10_000;
-/** Event ids remembered to drop duplicates. */
+/** Event ids are remembered this long to drop duplicates, and at most this many. */
+const SEEN_EVENTS_KEPT_MS = 10 * 60_000;
 const SEEN_EVENTS_MAX = 10_000;
 /** Invites this close to their expiry are treated as expired, as common clients do. */
 const INVITE_GRACE_MS = 3_000;
@@ -78,8 +85,8 @@ export class CallSignaling {
     string,
     { sender: string; roomId: string; at: number; events: CallEvent[] }
   >();
-  /** Recent event ids, oldest first. */
-  readonly #seen = new Set<string>();
+  /** Recent event ids with when they were seen, oldest first. */
+  readonly #seen = new Map<string, number>();
 
   constructor(options: CallSignalingOptions) {
     this.#options = options;
@@ -150,6 +157,7 @@ export class CallSignaling {
       version: invite.version,
       answered: false,
       ended: false,
+      endedAt: undefined,
     };
     this.#calls.set(invite.callId, call);
     this.#forgetOldCalls();
@@ -167,7 +175,7 @@ export class CallSignaling {
     });
 
     if (!result.accepted) {
-      call.ended = true;
+      this.#end(call);
       this.#log('call_refused', event, { call_id: invite.callId, reason: result.reason });
       await this.#refuse(invite.callId, call, result.reason);
       return;
@@ -200,7 +208,7 @@ export class CallSignaling {
       }
       case 'm.call.hangup':
       case 'm.call.reject':
-        call.ended = true;
+        this.#end(call);
         await host.hangupByCaller(
           callId,
           event.type === 'm.call.reject' ? 'caller_rejected' : callerHangupReason(event.reason),
@@ -208,13 +216,13 @@ export class CallSignaling {
         return;
       case 'm.call.select_answer':
         if (event.selectedPartyId !== this.#options.partyId) {
-          call.ended = true;
+          this.#end(call);
           await host.hangupByCaller(callId, 'answered_elsewhere');
         }
         return;
       case 'm.call.negotiate':
         // Limitation: renegotiation (hold, new tracks) is not supported; the call ends cleanly.
-        call.ended = true;
+        this.#end(call);
         await host.hangupByBridge(callId, 'renegotiation_unsupported');
         return;
       case 'm.call.answer':
@@ -235,7 +243,7 @@ export class CallSignaling {
       answer: (sdp: string) => send('m.call.answer', { answer: { type: 'answer', sdp } }),
       candidates: (batch: LocalCandidate[]) => send('m.call.candidates', { candidates: batch }),
       hangup: (reason: string, _record: AuditRecord) => {
-        call.ended = true;
+        this.#end(call);
         send('m.call.hangup', { reason: specReasonOf(reason), [REASON_FIELD]: reason });
       },
     };
@@ -280,8 +288,25 @@ export class CallSignaling {
     if (held.events.length < EARLY_CANDIDATES_MAX) held.events.push(candidates);
   }
 
-  /** Keeps the memory of ended calls bounded; live calls are never forgotten. */
+  /** Marks a call ended, once. */
+  #end(call: KnownCall): void {
+    if (call.ended) return;
+    call.ended = true;
+    call.endedAt = this.#options.clock();
+  }
+
+  /**
+   * Keeps the memory of ended calls bounded in time and in count, so that it stops growing
+   * after its first minutes rather than after its first 10,000 calls; live calls are never
+   * forgotten.
+   */
   #forgetOldCalls(): void {
+    const now = this.#options.clock();
+    for (const [callId, call] of this.#calls) {
+      if (call.endedAt !== undefined && now - call.endedAt > ENDED_CALLS_KEPT_MS) {
+        this.#calls.delete(callId);
+      }
+    }
     if (this.#calls.size <= KNOWN_CALLS_MAX) return;
     for (const [callId, call] of this.#calls) {
       if (call.ended) this.#calls.delete(callId);
@@ -291,11 +316,12 @@ export class CallSignaling {
 
   #isDuplicate(eventId: string): boolean {
     if (this.#seen.has(eventId)) return true;
-    this.#seen.add(eventId);
-    if (this.#seen.size > SEEN_EVENTS_MAX) {
-      const oldest = this.#seen.values().next().value;
-      if (oldest !== undefined) this.#seen.delete(oldest);
+    const now = this.#options.clock();
+    for (const [oldest, at] of this.#seen) {
+      if (now - at <= SEEN_EVENTS_KEPT_MS && this.#seen.size < SEEN_EVENTS_MAX) break;
+      this.#seen.delete(oldest);
     }
+    this.#seen.set(eventId, now);
     return false;
   }
 

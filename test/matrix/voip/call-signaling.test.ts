@@ -240,6 +240,25 @@ describe('call signaling', () => {
     caller.close();
   });
 
+  it('remembers an ended call for ten minutes, then forgets it, so its memory stops growing', async () => {
+    const { deliver, sent, core } = await bridge({ blocked_users: [CALLER] });
+    const { caller, sdp } = await offer();
+    await deliver('m.call.invite', invite('c-old', sdp));
+    expect(sent.map((e) => e.type)).toEqual(['m.call.reject']);
+
+    // A second invite under the ended call's id is ignored while the call is remembered...
+    core.clock.advance(9 * 60_000);
+    await deliver('m.call.invite', invite('c-old', sdp));
+    expect(sent).toHaveLength(1);
+
+    // ...and is a new call once it is forgotten (found by the next invite's housekeeping).
+    core.clock.advance(2 * 60_000);
+    await deliver('m.call.invite', invite('c-new', sdp));
+    await deliver('m.call.invite', invite('c-old', sdp));
+    expect(sent.map((e) => e.content.call_id)).toEqual(['c-old', 'c-new', 'c-old']);
+    caller.close();
+  });
+
   it('speaks version 0 to a version 0 caller, and hangs up rather than rejects', async () => {
     const { deliver, sent } = await bridge({ blocked_users: [CALLER] });
     const { caller, sdp } = await offer();
