@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,7 @@ commands:
   check-config FILE   validate a config file; print the effective config (secrets redacted)
   report [...]        print the security report from the audit store (see: report --help)
   simulate [...]      run synthetic callers through the policy core on a simulated clock
+  --version           print the version
 `;
 
 const SIMULATE_USAGE = `usage: voicebridge simulate [--config FILE] [--hours N] [--seed N]
@@ -52,6 +53,13 @@ const SIMULATION_DEFAULTS = `
 blocked_users = ["@*:spam.example"]
 `;
 
+/** The version in the package's own package.json (two folders above dist/src/cli.js). */
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  const fromDist = existsSync(file) ? file : new URL('../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(fromDist, 'utf8')) as { version: string }).version;
+}
+
 /** Runs one command; returns the exit code. */
 export function main(argv: string[], io: CommandIo): number | Promise<number> {
   const [command, ...args] = argv;
@@ -66,6 +74,10 @@ export function main(argv: string[], io: CommandIo): number | Promise<number> {
       return runReportCommand(args, io);
     case 'simulate':
       return simulate(args, io);
+    case '--version':
+    case 'version':
+      io.stdout(`voicebridge ${packageVersion()}\n`);
+      return 0;
     case undefined:
     case 'help':
     case '--help':

@@ -25,6 +25,14 @@ afterAll(() => {
   for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
 });
 
+describe('voicebridge --version', () => {
+  it('prints the version of the package', () => {
+    const { code, stdout } = run(['--version']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^voicebridge \d+\.\d+\.\d+\n$/);
+  });
+});
+
 describe('voicebridge check-config', () => {
   it('prints the effective config with secrets redacted and exits 0', () => {
     const file = join(scratch(), 'bridge.toml');

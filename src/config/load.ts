@@ -101,7 +101,12 @@ function readSection(
   }
 
   for (const key of Object.keys(table)) {
-    if (!Object.hasOwn(spec, key)) problems.push({ key: prefix + key, message: 'unknown key' });
+    if (Object.hasOwn(spec, key)) continue;
+    const near = closestKey(key, Object.keys(spec));
+    problems.push({
+      key: prefix + key,
+      message: near === undefined ? 'unknown key' : `unknown key (did you mean ${prefix}${near}?)`,
+    });
   }
 
   const out: Record<string, unknown> = {};
@@ -248,6 +253,31 @@ function readSecret(
     });
     return '';
   }
+}
+
+/** The nearest known key within two edits of `key` (a typo), if any. */
+function closestKey(key: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of known) {
+    const distance = editDistance(key, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+/** Levenshtein distance, for keys of a few dozen characters. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitute = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      row.push(Math.min((previous[j] as number) + 1, (row[j - 1] as number) + 1, substitute));
+    }
+    previous = row;
+  }
+  return previous[b.length] as number;
 }
 
 /** A bearer token as HTTP lets a client send it (RFC 6750 b64token), at most 4 KiB. */

@@ -130,6 +130,10 @@ default_ttl = "2h"
     ]);
     expect(problemsOf('[voice]\nrate_limit_calls = 2.5')[0]).toContain('got 2.5');
     expect(problemsOf('[nonsense]\nx = 1')).toEqual(['nonsense: unknown key']);
+    expect(problemsOf('[voice]\nrate_limt_calls = 3\n[admn]\nport = 1')).toEqual([
+      'admn: unknown key (did you mean admin?)',
+      'voice.rate_limt_calls: unknown key (did you mean voice.rate_limit_calls?)',
+    ]);
     expect(problemsOf('voice = 3')).toEqual(['voice: expected a table, got 3']);
     expect(problemsOf('[voice]\nmax_call_duration = 3600')[0]).toContain('got 3600');
   });
