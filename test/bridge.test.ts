@@ -1,4 +1,3 @@
-import { mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,9 @@ import { EventCollector, bridgeConfigText, dmWith, register } from './matrix/mat
 import { assertLoopbackOnly } from './transport/fixtures/loopback-only.js';
 import { TestCaller } from './transport/fixtures/test-caller.js';
 import { until } from './transport/fixtures/wait.js';
+import { scratchFolders } from './scratch-folders.js';
+
+const scratch = scratchFolders();
 
 let server: DevServer;
 beforeAll(async () => {
@@ -26,7 +28,7 @@ afterAll(() => server.close());
 
 describe('the bridge started from its config', () => {
   it('logs in with its password and refuses a plaintext call under the default policy, with a record', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vb-bridge-'));
+    const dir = scratch(join(tmpdir(), 'vb-bridge-'));
     const name = `bot${Math.random().toString(36).slice(2, 8)}`;
     const bot = await register(server, name);
     const config = parseConfig(bridgeConfigText(server, bot, name, dir), 'bridge.toml', {
@@ -86,7 +88,7 @@ describe('the bridge started from its config', () => {
   });
 
   it('closes what it opened when it cannot start, so the same store starts cleanly next time', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vb-bridge-'));
+    const dir = scratch(join(tmpdir(), 'vb-bridge-'));
     const name = `bot${Math.random().toString(36).slice(2, 8)}`;
     const bot = await register(server, name);
     const taken = createServer();
@@ -114,7 +116,7 @@ describe('the bridge started from its config', () => {
   it('sends every live call its encrypted hangup before it closes its crypto at shutdown', async () => {
     // Sends wait on 429s here, so the hangups are still on their way when the calls have ended.
     const limited = await startDevServer({ rateLimit: { messagesPerSecond: 2, burst: 2 } });
-    const dir = mkdtempSync(join(tmpdir(), 'vb-bridge-'));
+    const dir = scratch(join(tmpdir(), 'vb-bridge-'));
     const name = `bot${Math.random().toString(36).slice(2, 8)}`;
     const bot = await register(limited, name);
     const config = parseConfig(

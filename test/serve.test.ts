@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,6 +11,9 @@ import { EventCollector, bridgeConfigText, dmWith, register } from './matrix/mat
 import { assertLoopbackOnly } from './transport/fixtures/loopback-only.js';
 import { TestCaller } from './transport/fixtures/test-caller.js';
 import { until } from './transport/fixtures/wait.js';
+import { scratchFolders } from './scratch-folders.js';
+
+const scratch = scratchFolders();
 
 const CLI = new URL('../dist/src/cli.js', import.meta.url).pathname;
 
@@ -35,7 +38,7 @@ function serveProcess(configFile: string) {
 
 describe('voicebridge serve', () => {
   it('reloads its policy on SIGHUP, and on SIGTERM hangs up, commits its records and exits 0', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
+    const dir = scratch(join(tmpdir(), 'vb-serve-'));
     const name = `bot${Math.random().toString(36).slice(2, 8)}`;
     const bot = await register(server, name);
     const configFile = join(dir, 'bridge.toml');
@@ -109,7 +112,7 @@ describe('voicebridge serve', () => {
   });
 
   it('refuses to start on an invalid config, naming the problem', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
+    const dir = scratch(join(tmpdir(), 'vb-serve-'));
     const configFile = join(dir, 'bad.toml');
     writeFileSync(configFile, '[voice]\nmax_concurrent_calls = 0\n');
     const bridge = serveProcess(configFile);
@@ -119,7 +122,7 @@ describe('voicebridge serve', () => {
   });
 
   it('refuses to start without a bot account or a way to log in, naming each key', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
+    const dir = scratch(join(tmpdir(), 'vb-serve-'));
     const configFile = join(dir, 'no-login.toml');
     writeFileSync(configFile, '[matrix]\nhomeserver_url = "https://127.0.0.1:1"\n');
     const bridge = serveProcess(configFile);
@@ -132,7 +135,7 @@ describe('voicebridge serve', () => {
   });
 
   it('exits 1 with the reason when the homeserver cannot be reached', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
+    const dir = scratch(join(tmpdir(), 'vb-serve-'));
     const configFile = join(dir, 'unreachable.toml');
     writeFileSync(
       configFile,
@@ -147,7 +150,7 @@ describe('voicebridge serve', () => {
   });
 
   it('stops cleanly on a SIGTERM that comes while it is still starting', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
+    const dir = scratch(join(tmpdir(), 'vb-serve-'));
     const name = `bot${Math.random().toString(36).slice(2, 8)}`;
     const bot = await register(server, name);
     const configFile = join(dir, 'bridge.toml');
@@ -161,7 +164,7 @@ describe('voicebridge serve', () => {
   });
 
   it('exits 1 naming media.bind_address when it is not an address of this machine', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vb-serve-'));
+    const dir = scratch(join(tmpdir(), 'vb-serve-'));
     const name = `bot${Math.random().toString(36).slice(2, 8)}`;
     const bot = await register(server, name);
     const configFile = join(dir, 'bridge.toml');

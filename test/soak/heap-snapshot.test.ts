@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { aggregateSnapshot, heapGrowth, writeWorkerSnapshot } from '../../soak/heap-snapshot.js';
-import { scratchFolders } from './scratch.js';
+import { scratchFolders } from '../scratch-folders.js';
 
 /** Folders this file made, removed when it is done. */
 const scratch = scratchFolders();

@@ -9,7 +9,7 @@ import { SampleLog } from '../../soak/sample-log.js';
 import { DEFAULT_THRESHOLDS } from '../../soak/soak-options.js';
 import { makeReport } from '../../soak/soak-report.js';
 import { MB, madeUpRun as run, wobble } from './made-up-run.js';
-import { scratchFolders } from './scratch.js';
+import { scratchFolders } from '../scratch-folders.js';
 
 /** Folders this file made, removed when it is done. */
 const scratch = scratchFolders();

@@ -9,7 +9,7 @@ import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
 
 import { SampleLog } from '../../soak/sample-log.js';
 import { MB, madeUpRun, wobble } from './made-up-run.js';
-import { scratchFolders } from './scratch.js';
+import { scratchFolders } from '../scratch-folders.js';
 
 /** Folders this file made, removed when it is done. */
 const scratch = scratchFolders();

@@ -14,7 +14,7 @@ import {
   timerPerCall,
   type Plant,
 } from './leak-plants.js';
-import { scratchFolders } from './scratch.js';
+import { scratchFolders } from '../scratch-folders.js';
 
 /** Folders this file made, removed when it is done. */
 const scratch = scratchFolders();
