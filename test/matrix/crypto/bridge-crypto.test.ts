@@ -1,38 +1,28 @@
 import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { CryptoError } from '../../../src/matrix/crypto/crypto-error.js';
 import { KeyRelay } from './fixtures/key-relay.js';
 import {
   BRIDGE,
   CALLER,
-  ROOM,
   callInvite,
-  cleanup,
   connectedPair,
-  makeTempDir,
   openParty,
+  partiesPerTest,
+  type Party,
   reopenParty,
+  ROOM,
   roomEvent,
   syncParty,
-  type Party,
 } from './fixtures/parties.js';
 
-let dir: string;
-const open: Party[] = [];
-
-beforeEach(async () => {
-  dir = await makeTempDir();
-});
-
-afterEach(async () => {
-  for (const party of open.splice(0)) await party.crypto.close();
-  await cleanup(dir);
-});
+const scratch = partiesPerTest();
+const open = scratch.open;
 
 async function pair(): Promise<{ relay: KeyRelay; bridge: Party; caller: Party }> {
-  const parties = await connectedPair(dir);
+  const parties = await connectedPair(scratch.dir);
   open.push(parties.bridge, parties.caller);
   return parties;
 }
@@ -163,8 +153,8 @@ describe('BridgeCrypto between a bridge and a caller', () => {
 
   it('reports a failed send as request_failed and succeeds on the next try', async () => {
     const relay = new KeyRelay();
-    const bridge = await openParty(relay, BRIDGE, join(dir, 'bridge'));
-    const caller = await openParty(relay, CALLER, join(dir, 'caller'));
+    const bridge = await openParty(relay, BRIDGE, join(scratch.dir, 'bridge'));
+    const caller = await openParty(relay, CALLER, join(scratch.dir, 'caller'));
     open.push(bridge, caller);
     await syncParty(relay, bridge);
     await syncParty(relay, caller);
@@ -319,7 +309,7 @@ describe('BridgeCrypto between a bridge and a caller', () => {
 
   it('hands out typed requests with their HTTP method and path', async () => {
     const relay = new KeyRelay();
-    const bridge = await openParty(relay, BRIDGE, join(dir, 'bridge'));
+    const bridge = await openParty(relay, BRIDGE, join(scratch.dir, 'bridge'));
     open.push(bridge);
 
     const requests = await bridge.crypto.outgoingRequests();

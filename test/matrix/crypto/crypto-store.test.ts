@@ -10,7 +10,7 @@ import {
   StoreHandle,
   UserId,
 } from '@matrix-org/matrix-sdk-crypto-wasm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { BridgeCrypto } from '../../../src/matrix/crypto/bridge-crypto.js';
 import type { IdbFactory } from '../../../src/matrix/crypto/idb-types.js';
@@ -22,28 +22,18 @@ import { KeyRelay } from './fixtures/key-relay.js';
 import {
   BRIDGE,
   CALLER,
-  ROOM,
-  cleanup,
-  makeTempDir,
   openParty,
-  syncParty,
+  partiesPerTest,
   type Party,
+  ROOM,
+  syncParty,
 } from './fixtures/parties.js';
 import { scanForPrivateKey } from './fixtures/private-key-scan.js';
 
-let dir: string;
-const open: Party[] = [];
+const scratch = partiesPerTest();
+const open = scratch.open;
 
-beforeEach(async () => {
-  dir = await makeTempDir();
-});
-
-afterEach(async () => {
-  for (const party of open.splice(0)) await party.crypto.close();
-  await cleanup(dir);
-});
-
-async function openBridge(storeDir = join(dir, 'store'), key?: Uint8Array): Promise<Party> {
+async function openBridge(storeDir = join(scratch.dir, 'store'), key?: Uint8Array): Promise<Party> {
   const party = await openParty(new KeyRelay(), BRIDGE, storeDir, key);
   open.push(party);
   return party;
@@ -62,7 +52,7 @@ describe('the crypto store on disk', () => {
   it('writes the store file 0600 in a 0700 folder, even under a permissive umask', async () => {
     const previous = process.umask(0);
     try {
-      const bridge = await openBridge(join(dir, 'nested', 'store'));
+      const bridge = await openBridge(join(scratch.dir, 'nested', 'store'));
       await bridge.crypto.sendOutgoingRequests();
 
       expect(mode(await stat(bridge.storeDir))).toBe('700');
@@ -75,7 +65,7 @@ describe('the crypto store on disk', () => {
   });
 
   it('tightens a store folder that others could read', async () => {
-    const storeDir = join(dir, 'loose');
+    const storeDir = join(scratch.dir, 'loose');
     const first = await openBridge(storeDir);
     await closeBridge(first);
     const { chmod } = await import('node:fs/promises');
@@ -244,8 +234,8 @@ describe('the crypto store on disk', () => {
   });
 
   it('has the keys it is about to upload on disk before the upload leaves', async () => {
-    const storeDir = join(dir, 'store');
-    const copyDir = join(dir, 'copy');
+    const storeDir = join(scratch.dir, 'store');
+    const copyDir = join(scratch.dir, 'copy');
     const key = new Uint8Array(32).fill(5);
     const relay = new KeyRelay();
     const relaySend = relay.senderFor(BRIDGE.userId, BRIDGE.deviceId);
@@ -266,7 +256,7 @@ describe('the crypto store on disk', () => {
       },
     });
     const party = { ...BRIDGE, storeDir, key, crypto: bridge };
-    const caller = await openParty(relay, CALLER, join(dir, 'caller'));
+    const caller = await openParty(relay, CALLER, join(scratch.dir, 'caller'));
     open.push(caller);
     await syncParty(relay, party);
     await syncParty(relay, caller);
@@ -293,7 +283,9 @@ describe('the crypto store on disk', () => {
   });
 
   it('names the key when its size is wrong', async () => {
-    const error = await openBridge(join(dir, 'short'), new Uint8Array(16)).catch((e: unknown) => e);
+    const error = await openBridge(join(scratch.dir, 'short'), new Uint8Array(16)).catch(
+      (e: unknown) => e,
+    );
 
     expect(error).toMatchObject({
       code: 'invalid_input',

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import type { OutgoingCryptoRequest } from '../../../src/matrix/crypto/crypto-request.js';
 import type { MatrixEvent } from '../../../src/matrix/crypto/crypto-events.js';
@@ -6,31 +6,21 @@ import type { KeyRelay } from './fixtures/key-relay.js';
 import {
   BRIDGE,
   CALLER,
-  ROOM,
   callInvite,
-  cleanup,
   connectedPair,
-  makeTempDir,
+  partiesPerTest,
+  type Party,
   reopenParty,
+  ROOM,
   roomEvent,
   syncParty,
-  type Party,
 } from './fixtures/parties.js';
 import { TsChild } from './fixtures/ts-child.js';
 
 const MEMBERS = [BRIDGE.userId, CALLER.userId];
 
-let dir: string;
-const open: Party[] = [];
-
-beforeEach(async () => {
-  dir = await makeTempDir();
-});
-
-afterEach(async () => {
-  for (const party of open.splice(0)) await party.crypto.close();
-  await cleanup(dir);
-});
+const scratch = partiesPerTest();
+const open = scratch.open;
 
 /**
  * A bridge and a caller that have talked both ways, and an invite from the caller that the
@@ -43,7 +33,7 @@ async function talkedBeforeRestart(): Promise<{
   invite: MatrixEvent;
   bridgeSessionId: unknown;
 }> {
-  const { relay, bridge, caller } = await connectedPair(dir);
+  const { relay, bridge, caller } = await connectedPair(scratch.dir);
   open.push(caller);
 
   const invite = roomEvent(

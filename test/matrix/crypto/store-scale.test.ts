@@ -1,31 +1,20 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import {
   BRIDGE,
   CALLER,
-  cleanup,
   connectedPair,
-  makeTempDir,
+  partiesPerTest,
   reopenParty,
   roomEvent,
   syncParty,
-  type Party,
 } from './fixtures/parties.js';
 
 const ROOMS = 200;
 const MEMBERS = [BRIDGE.userId, CALLER.userId];
 
-let dir: string;
-const open: Party[] = [];
-
-beforeEach(async () => {
-  dir = await makeTempDir();
-});
-
-afterEach(async () => {
-  for (const party of open.splice(0)) await party.crypto.close();
-  await cleanup(dir);
-});
+const scratch = partiesPerTest();
+const open = scratch.open;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -33,7 +22,7 @@ function median(values: number[]): number {
 }
 
 it(`saves and restores a store holding Megolm sessions for ${ROOMS} rooms`, async () => {
-  const { relay, bridge, caller } = await connectedPair(dir);
+  const { relay, bridge, caller } = await connectedPair(scratch.dir);
   open.push(caller);
 
   // Each room gives the bridge an outbound session, its own inbound copy, and the caller's
