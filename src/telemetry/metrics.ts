@@ -117,7 +117,16 @@ export class BridgeMetrics {
       buckets: LATENESS_BUCKETS,
       registers,
     });
-    this.#packetsIn = counter('media_packets_received_total', 'RTP packets received from callers.');
+    this.#packetsIn = new Counter({
+      name: 'voicebridge_media_packets_received_total',
+      help: 'RTP packets received from callers.',
+      registers,
+      // Each scrape brings the live calls' counts up to date (lost packets too, which are
+      // registered after this counter and so read after it).
+      collect: () => {
+        for (const session of sources.sessions.live()) this.#countMedia(session);
+      },
+    });
     this.#packetsLost = counter('media_packets_lost_total', 'RTP packets from callers never seen.');
     this.#threadMemory = new Gauge({
       name: 'voicebridge_thread_memory_bytes',
@@ -173,8 +182,6 @@ export class BridgeMetrics {
       });
     gauge('active_calls', 'Calls live now.', () => gate.liveCalls);
     gauge('slots_used', 'Slots of the shared slot table in use.', () => {
-      // Scrapes also bring live calls' media counters up to date.
-      for (const session of sessions.live()) this.#countMedia(session);
       return sessions.slots.capacity - sessions.slots.freeCount;
     });
     gauge('max_concurrent_calls', 'The policy limit on live calls.', () => {
