@@ -48,7 +48,7 @@ export async function logInBot(http: MatrixHttp, credentials: BotCredentials): P
   }
   const login = await MatrixClient.login(http, credentials.userId, credentials.password);
   checkUser(login.userId, credentials.userId);
-  writeSession(credentials.sessionFile, {
+  await writeSession(credentials.sessionFile, {
     accessToken: login.accessToken,
     deviceId: login.deviceId,
   });
@@ -79,8 +79,11 @@ function readSession(path: string): { accessToken: string; deviceId: string } | 
   return { accessToken: data.access_token, deviceId: data.device_id };
 }
 
-function writeSession(path: string, session: { accessToken: string; deviceId: string }): void {
-  writeFileDurably(
+function writeSession(
+  path: string,
+  session: { accessToken: string; deviceId: string },
+): Promise<void> {
+  return writeFileDurably(
     path,
     JSON.stringify({ access_token: session.accessToken, device_id: session.deviceId }),
   );

@@ -1,38 +1,14 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
  * Replaces a small file so that a crash leaves either the old content or the new one: a temp
  * file (mode 0600) is written and fsynced, renamed over the target, and the folder (created
- * with mode 0700 if missing) is fsynced so the rename itself survives a power loss.
+ * with mode 0700 if missing) is fsynced so the rename itself survives a power loss. Each step is
+ * awaited, so the thread is not blocked: the sync position is written after every batch, where
+ * two fsyncs on the main thread would hold up every call's answer and audio.
  */
-export function writeFileDurably(path: string, text: string): void {
-  const folder = dirname(path);
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
-  const temp = `${path}.tmp`;
-  const fd = openSync(temp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-  const dir = openSync(folder, 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
-}
-
-/**
- * `writeFileDurably` without blocking the thread: the same steps (temp file, fsync, rename,
- * folder fsync), each awaited, for writes on a hot path such as the sync position after every
- * batch, where two fsyncs on the main thread would hold up every call's answer and audio.
- */
-export async function writeFileDurablyAsync(path: string, text: string): Promise<void> {
+export async function writeFileDurably(path: string, text: string): Promise<void> {
   const folder = dirname(path);
   await mkdir(folder, { recursive: true, mode: 0o700 });
   const temp = `${path}.tmp`;

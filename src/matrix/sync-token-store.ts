@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-import { writeFileDurablyAsync } from './durable-file.js';
+import { writeFileDurably } from './durable-file.js';
 
 /**
  * Where the sync position survives a restart: one small file, replaced atomically (temp file,
@@ -27,6 +27,6 @@ export class SyncTokenStore {
 
   /** Saves a token durably; resolves once it is on disk. The thread is not blocked meanwhile. */
   save(token: string): Promise<void> {
-    return writeFileDurablyAsync(this.#path, token);
+    return writeFileDurably(this.#path, token);
   }
 }
