@@ -57,9 +57,6 @@ interface Loop {
 /** How long a worker may take to acknowledge a call added or removed. */
 const ACK_TIMEOUT_MS = 5_000;
 
-/** Tick lateness samples kept for the metrics, newest last. */
-const LATENESS_KEPT = 1_000;
-
 /**
  * The media engine on the main thread: a Piscina pool whose every worker runs one media loop
  * for its whole life, the shared audio memory where each call's two packet rings live, and a
@@ -79,8 +76,6 @@ export class MediaEngine {
   readonly #legs = new Map<string, MediaLeg>();
   /** Sends every leg's outgoing packets once per tick. */
   readonly #drain: NodeJS.Timeout;
-  /** Recent tick lateness samples from every loop, in ms. */
-  readonly latenessMs: number[] = [];
   /** Who hears each batch of tick lateness samples. */
   readonly #tickListeners = new Set<TickListener>();
   /** What each running loop's worker last said about its own thread, by loop index. */
@@ -267,10 +262,6 @@ export class MediaEngine {
 
   #onMessage(loop: Loop, message: Exclude<FromWorker, { type: 'ready' }>): void {
     if (message.type === 'ticks') {
-      this.latenessMs.push(...message.latenessMs);
-      if (this.latenessMs.length > LATENESS_KEPT) {
-        this.latenessMs.splice(0, this.latenessMs.length - LATENESS_KEPT);
-      }
       this.#threads.set(loop.index, { loop: loop.index, ...message.thread });
       for (const listener of this.#tickListeners) listener(message.latenessMs);
       return;
