@@ -3,28 +3,25 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { BridgeCrypto, type CryptoRequestSender } from '../../src/matrix/crypto/index.js';
 import type { MatrixClient } from '../../src/matrix/matrix-client.js';
 import type { RawEvent } from '../../src/matrix/sync-response.js';
-import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
+
 import { SineCaller } from '../engine/media-fixtures.js';
 import { TestCaller } from '../transport/fixtures/test-caller.js';
 import { until } from '../transport/fixtures/wait.js';
-import { assembleBridge, dmWith, register, type Account } from './matrix-fixtures.js';
+import {
+  type Account,
+  assembleBridge,
+  dmWith,
+  homeserverForFile,
+  register,
+} from './matrix-fixtures.js';
 
-let server: DevServer;
-const cleanups: Array<() => Promise<void> | void> = [];
-beforeAll(async () => {
-  assertLoopbackOnly();
-  server = await startDevServer();
-});
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  await server.close();
-});
+const hs = homeserverForFile();
+const { cleanups } = hs;
 
 const scratch = (): string => mkdtempSync(join(tmpdir(), 'vb-e2ee-'));
 
@@ -103,7 +100,7 @@ class CallerSide {
 
 /** Alice, with her own crypto, opens an encrypted DM with the bot and waits until it joins. */
 async function encryptedDmWith(bot: Account) {
-  const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
+  const alice = await register(hs.server, `alice${Math.random().toString(36).slice(2, 8)}`);
   const side = new CallerSide(alice, await cryptoFor(alice));
   await side.sync();
   const roomId = await dmWith(alice, bot.userId, true);
@@ -113,7 +110,7 @@ async function encryptedDmWith(bot: Account) {
 
 describe('the bridge in an encrypted room', () => {
   it('decrypts an encrypted invite, answers encrypted, carries media, and requires E2EE for the call', async () => {
-    const bot = await register(server, `bot${Math.random().toString(36).slice(2, 8)}`);
+    const bot = await register(hs.server, `bot${Math.random().toString(36).slice(2, 8)}`);
     const { host, audit, stop } = await assembleBridge({
       bot,
       voice: { require_e2ee: true },
@@ -192,7 +189,7 @@ describe('the bridge in an encrypted room', () => {
   });
 
   it('retries an invite whose room key arrives in a later sync, and answers it', async () => {
-    const bot = await register(server, `bot${Math.random().toString(36).slice(2, 8)}`);
+    const bot = await register(hs.server, `bot${Math.random().toString(36).slice(2, 8)}`);
     const botCrypto = await cryptoFor(bot);
     // Hold back every to-device event until a batch has carried an encrypted room event, and
     // hand them over one batch later: the key arrives after the event, as it can in life.

@@ -1,39 +1,32 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { defaultConfig } from '../../src/config/load.js';
 import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { MatrixError } from '../../src/matrix/matrix-error.js';
-import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
+
 import { TestCaller } from '../transport/fixtures/test-caller.js';
 import { until } from '../transport/fixtures/wait.js';
 import { SineCaller } from '../engine/media-fixtures.js';
 import {
-  EventCollector,
+  type Account,
   assembleBridge,
   dmWith,
+  EventCollector,
+  homeserverForFile,
   register,
-  type Account,
 } from './matrix-fixtures.js';
 
-let server: DevServer;
-const cleanups: Array<() => Promise<void> | void> = [];
-beforeAll(async () => {
-  assertLoopbackOnly();
-  server = await startDevServer();
-});
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  await server.close();
-});
+const hs = homeserverForFile();
+const { cleanups } = hs;
 
-/** A whole bridge (no E2EE) on the development server, logged in as its own bot account. */
+/** A whole bridge (no E2EE) on the development hs.server, logged in as its own bot account. */
 async function startBridge(
   voice: Partial<ReturnType<typeof defaultConfig>['voice']> = {},
   reuse: { bot?: Account; tokenFile?: string; on?: DevServer } = {},
 ) {
   const bot =
     reuse.bot ??
-    (await register(reuse.on ?? server, `bot${Math.random().toString(36).slice(2, 8)}`));
+    (await register(reuse.on ?? hs.server, `bot${Math.random().toString(36).slice(2, 8)}`));
   const bridge = await assembleBridge({
     bot,
     voice: { require_e2ee: false, ...voice },
@@ -46,7 +39,7 @@ async function startBridge(
 describe('the bridge on a Matrix homeserver', () => {
   it('joins a DM it is invited to, answers a call, and hangs up at the token budget', async () => {
     const { bot, audit } = await startBridge({ default_token_limit: 40 });
-    const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
+    const alice = await register(hs.server, `alice${Math.random().toString(36).slice(2, 8)}`);
     const roomId = await dmWith(alice, bot.userId);
     const seen = new EventCollector(alice);
     cleanups.push(() => seen.stop());
@@ -104,7 +97,7 @@ describe('the bridge on a Matrix homeserver', () => {
   });
 
   it('declines an invite from a blocked user', async () => {
-    const mallory = await register(server, `mallory${Math.random().toString(36).slice(2, 8)}`);
+    const mallory = await register(hs.server, `mallory${Math.random().toString(36).slice(2, 8)}`);
     const { bot, logged } = await startBridge({ blocked_users: [mallory.userId] });
     const { room_id: roomId } = await mallory.client.raw<{ room_id: string }>(
       'POST',
@@ -117,7 +110,7 @@ describe('the bridge on a Matrix homeserver', () => {
 
   it('resumes after a restart from where it stopped: no old call again, no new call missed', async () => {
     const first = await startBridge();
-    const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
+    const alice = await register(hs.server, `alice${Math.random().toString(36).slice(2, 8)}`);
     const roomId = await dmWith(alice, first.bot.userId);
     const seen = new EventCollector(alice);
     cleanups.push(() => seen.stop());

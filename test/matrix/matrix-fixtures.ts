@@ -2,6 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { afterAll, beforeAll } from 'vitest';
+
 import { AuditStore } from '../../src/audit/audit-store.js';
 import { CallHost } from '../../src/calls/call-host.js';
 import { createPolicyCore } from '../../src/calls/policy-core.js';
@@ -17,8 +19,9 @@ import { CallSignaling } from '../../src/matrix/voip/call-signaling.js';
 import { SecurityLog } from '../../src/telemetry/security-log.js';
 import { MatrixHttp } from '../../src/matrix/matrix-http.js';
 import type { RawEvent } from '../../src/matrix/sync-response.js';
-import type { DevServer } from '../../src/devserver/index.js';
+import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { registerAccount } from '../../src/synthetic/register-account.js';
+import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
 
 /** A registered account on the development server, with its own client. */
 export interface Account {
@@ -192,4 +195,31 @@ path = "${join(dir, 'audit.db')}"
 [admin]
 port = 0
 `;
+}
+
+/**
+ * One development homeserver for a test file (checking first that the file runs on loopback
+ * only), and clean-ups that run, latest first, before it closes. Call once at the top.
+ */
+export function homeserverForFile(): {
+  readonly server: DevServer;
+  readonly cleanups: Array<() => Promise<void> | void>;
+} {
+  let server: DevServer | undefined;
+  const cleanups: Array<() => Promise<void> | void> = [];
+  beforeAll(async () => {
+    assertLoopbackOnly();
+    server = await startDevServer();
+  });
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    await server?.close();
+  });
+  return {
+    get server(): DevServer {
+      if (server === undefined) throw new Error('the homeserver starts in beforeAll');
+      return server;
+    },
+    cleanups,
+  };
 }

@@ -3,28 +3,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startDevServer, type DevServer } from '../../src/devserver/index.js';
 import { BridgeCrypto } from '../../src/matrix/crypto/index.js';
 import { CallerFleet } from '../../src/synthetic/caller-fleet.js';
-import { assembleBridge, register } from '../matrix/matrix-fixtures.js';
-import { assertLoopbackOnly } from '../transport/fixtures/loopback-only.js';
+import { assembleBridge, homeserverForFile, register } from '../matrix/matrix-fixtures.js';
 
-let server: DevServer;
-const cleanups: Array<() => Promise<void> | void> = [];
-beforeAll(async () => {
-  assertLoopbackOnly();
-  server = await startDevServer();
-});
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  await server.close();
-});
+const hs = homeserverForFile();
+const { cleanups } = hs;
 
 describe('the caller fleet', () => {
   it('places encrypted calls from child processes that carry audio both ways and end with the caller hangup', async () => {
-    const bot = await register(server, `bot${Math.random().toString(36).slice(2, 8)}`);
+    const bot = await register(hs.server, `bot${Math.random().toString(36).slice(2, 8)}`);
     const scratch = mkdtempSync(join(tmpdir(), 'vb-fleet-'));
     cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
     const crypto = await BridgeCrypto.open({
@@ -51,8 +41,8 @@ describe('the caller fleet', () => {
     cleanups.push(bridge.stop);
 
     const fleet = await CallerFleet.start({
-      homeserverUrl: server.url,
-      caPem: server.caPem,
+      homeserverUrl: hs.server.url,
+      caPem: hs.server.caPem,
       botUserId: bot.userId,
       processes: 2,
       callers: 3,
@@ -96,10 +86,20 @@ describe('the caller fleet', () => {
 
   it('refuses bad options by name', async () => {
     await expect(
-      CallerFleet.start({ homeserverUrl: server.url, botUserId: '@b:x', processes: 0, callers: 1 }),
+      CallerFleet.start({
+        homeserverUrl: hs.server.url,
+        botUserId: '@b:x',
+        processes: 0,
+        callers: 1,
+      }),
     ).rejects.toThrow('processes must be an integer of at least 1, got 0');
     await expect(
-      CallerFleet.start({ homeserverUrl: server.url, botUserId: '@b:x', processes: 2, callers: 1 }),
+      CallerFleet.start({
+        homeserverUrl: hs.server.url,
+        botUserId: '@b:x',
+        processes: 2,
+        callers: 1,
+      }),
     ).rejects.toThrow('callers must be an integer of at least processes (2), got 1');
   });
 });
