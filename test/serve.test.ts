@@ -36,14 +36,26 @@ function serveProcess(configFile: string) {
   return { child, output: () => out, exited };
 }
 
+/** A newly registered bot, and the config text of a bridge logged in as it, for a folder. */
+async function newBot(voice = '') {
+  const name = `bot${Math.random().toString(36).slice(2, 8)}`;
+  const bot = await register(server, name);
+  return { bot, configIn: (dir: string) => bridgeConfigText(server, bot, name, dir, voice) };
+}
+
+/** Writes a config (its text may depend on its folder) into a fresh folder and serves it. */
+function serveWith(text: string | ((dir: string) => string)) {
+  const dir = scratch(join(tmpdir(), 'vb-serve-'));
+  const configFile = join(dir, 'bridge.toml');
+  writeFileSync(configFile, typeof text === 'string' ? text : text(dir));
+  return { ...serveProcess(configFile), dir, configFile };
+}
+
 describe('voicebridge serve', () => {
   it('reloads its policy on SIGHUP, and on SIGTERM hangs up, commits its records and exits 0', async () => {
-    const dir = scratch(join(tmpdir(), 'vb-serve-'));
-    const name = `bot${Math.random().toString(36).slice(2, 8)}`;
-    const bot = await register(server, name);
-    const configFile = join(dir, 'bridge.toml');
-    writeFileSync(configFile, bridgeConfigText(server, bot, name, dir, 'require_e2ee = false'));
-    const bridge = serveProcess(configFile);
+    const { bot, configIn } = await newBot('require_e2ee = false');
+    const bridge = serveWith(configIn);
+    const { dir, configFile } = bridge;
     await until(() => bridge.output().includes('bridge_ready'), 'the bridge to start', 2_000);
 
     const alice = await register(server, `alice${Math.random().toString(36).slice(2, 8)}`);
@@ -112,20 +124,14 @@ describe('voicebridge serve', () => {
   });
 
   it('refuses to start on an invalid config, naming the problem', async () => {
-    const dir = scratch(join(tmpdir(), 'vb-serve-'));
-    const configFile = join(dir, 'bad.toml');
-    writeFileSync(configFile, '[voice]\nmax_concurrent_calls = 0\n');
-    const bridge = serveProcess(configFile);
+    const bridge = serveWith('[voice]\nmax_concurrent_calls = 0\n');
     expect(await bridge.exited).toBe(2);
     expect(bridge.output()).toContain('voice.max_concurrent_calls');
     expect(bridge.output()).toContain('not starting');
   });
 
   it('refuses to start without a bot account or a way to log in, naming each key', async () => {
-    const dir = scratch(join(tmpdir(), 'vb-serve-'));
-    const configFile = join(dir, 'no-login.toml');
-    writeFileSync(configFile, '[matrix]\nhomeserver_url = "https://127.0.0.1:1"\n');
-    const bridge = serveProcess(configFile);
+    const bridge = serveWith('[matrix]\nhomeserver_url = "https://127.0.0.1:1"\n');
     expect(await bridge.exited).toBe(2);
     expect(bridge.output()).toContain('matrix.user_id: serve needs the bot account');
     expect(bridge.output()).toContain(
@@ -135,27 +141,20 @@ describe('voicebridge serve', () => {
   });
 
   it('exits 1 with the reason when the homeserver cannot be reached', async () => {
-    const dir = scratch(join(tmpdir(), 'vb-serve-'));
-    const configFile = join(dir, 'unreachable.toml');
-    writeFileSync(
-      configFile,
-      '[matrix]\nhomeserver_url = "https://127.0.0.1:1"\nuser_id = "@bot:example.org"\n' +
+    const bridge = serveWith(
+      (dir) =>
+        '[matrix]\nhomeserver_url = "https://127.0.0.1:1"\nuser_id = "@bot:example.org"\n' +
         `access_token = "syt_test"\nstore_dir = "${join(dir, 'store')}"\n` +
         `[audit]\npath = "${join(dir, 'audit.db')}"\n[admin]\nport = 0\n`,
     );
-    const bridge = serveProcess(configFile);
     expect(await bridge.exited).toBe(1);
     expect(bridge.output()).toContain('voicebridge serve: cannot start:');
     expect(bridge.output()).not.toContain('syt_test');
   });
 
   it('stops cleanly on a SIGTERM that comes while it is still starting', async () => {
-    const dir = scratch(join(tmpdir(), 'vb-serve-'));
-    const name = `bot${Math.random().toString(36).slice(2, 8)}`;
-    const bot = await register(server, name);
-    const configFile = join(dir, 'bridge.toml');
-    writeFileSync(configFile, bridgeConfigText(server, bot, name, dir, 'require_e2ee = false'));
-    const bridge = serveProcess(configFile);
+    const { configIn } = await newBot('require_e2ee = false');
+    const bridge = serveWith(configIn);
     // The warning about the weakened policy is logged as start-up begins.
     await until(() => bridge.output().includes('config_warning'), 'start-up to begin');
     bridge.child.kill('SIGTERM');
@@ -164,16 +163,10 @@ describe('voicebridge serve', () => {
   });
 
   it('exits 1 naming media.bind_address when it is not an address of this machine', async () => {
-    const dir = scratch(join(tmpdir(), 'vb-serve-'));
-    const name = `bot${Math.random().toString(36).slice(2, 8)}`;
-    const bot = await register(server, name);
-    const configFile = join(dir, 'bridge.toml');
-    const text = bridgeConfigText(server, bot, name, dir).replace(
-      '[media]\n',
-      '[media]\nbind_address = "203.0.113.10"\n',
+    const { configIn } = await newBot();
+    const bridge = serveWith((dir) =>
+      configIn(dir).replace('[media]\n', '[media]\nbind_address = "203.0.113.10"\n'),
     );
-    writeFileSync(configFile, text);
-    const bridge = serveProcess(configFile);
     expect(await bridge.exited).toBe(1);
     expect(bridge.output()).toContain(
       'cannot start: media.bind_address "203.0.113.10" is not an address of this machine',
