@@ -16,7 +16,7 @@ import {
 } from 'matrix-js-sdk';
 import { CallErrorCode, CallState } from 'matrix-js-sdk/lib/webrtc/call.js';
 
-import { initialState, type BridgeCall, type BrowserMedia } from './demo-state.js';
+import { callPart, initialState, type BridgeCall, type BrowserMedia } from './demo-state.js';
 import { render } from './call-view.js';
 
 /** What `/dev/session` hands the page: a fresh device of a demo caller, and its room. */
@@ -113,17 +113,7 @@ async function placeCall(): Promise<void> {
   const next = createNewMatrixCall(client, session.room_id, { invitee: session.bot_user_id });
   if (next === null) throw new Error('this browser cannot make WebRTC calls');
   call = next;
-  Object.assign(state, {
-    callId: next.callId,
-    callState: next.state,
-    hangupReason: undefined,
-    hangupParty: undefined,
-    bridgeEvent: undefined,
-    bridgeReason: undefined,
-    bridgeEventEncrypted: undefined,
-    bridge: undefined,
-    media: undefined,
-  });
+  Object.assign(state, callPart(next.callId, next.state));
   next.on(CallEvent.State, (callState) => {
     state.callState = callState;
     render(state);

@@ -68,8 +68,18 @@ export function initialState(): DemoState {
     error: undefined,
     userId: undefined,
     roomId: undefined,
-    callId: undefined,
-    callState: undefined,
+    ...callPart(undefined, undefined),
+  };
+}
+
+/** The fields that belong to one call, as they are when the call has just been placed. */
+export function callPart(
+  callId: string | undefined,
+  callState: string | undefined,
+): Omit<DemoState, 'ready' | 'error' | 'userId' | 'roomId'> {
+  return {
+    callId,
+    callState,
     hangupReason: undefined,
     hangupParty: undefined,
     bridgeEvent: undefined,
